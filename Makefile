@@ -1,0 +1,78 @@
+# ta-bridge — every set-up step a fresh machine needs is behind these targets.
+# Needs: python3 (3.11+), Java 17 and Maven (for the local Kafka broker).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv run test lint fmt typecheck contracts contracts-check kafka-up kafka-down \
+        pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify clean
+
+help:
+	@echo "make run    - start Kafka, the four services and the demo (Ctrl-C stops all)"
+	@echo "make test   - lint, type-check, contract check and the whole test suite"
+	@echo "make bench  - every benchmark (bench-transport, bench-registry, ...)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: venv
+	$(BIN)/mypy
+
+contracts: venv
+	$(BIN)/python -m tools.contracts generate
+
+contracts-check: venv
+	$(BIN)/python -m tools.contracts check
+
+kafka-up:
+	bash deploy/kafka/kafka.sh start
+
+kafka-down:
+	bash deploy/kafka/kafka.sh stop
+
+pg-up:
+	bash deploy/postgres/pg.sh start
+
+pg-down:
+	bash deploy/postgres/pg.sh stop
+
+test: venv
+	bash tools/run_tests.sh
+
+run: venv
+	$(BIN)/python -m services.run
+
+bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify
+
+bench-transport: venv
+	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.transport
+
+bench-registry: venv
+	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.registry
+
+bench-sdg: venv
+	$(BIN)/python tools/bench_sdg.py
+
+bench-ingest: venv
+	$(BIN)/python -m benchmarks.ingest
+
+bench-notify: venv
+	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.notify
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

@@ -1,0 +1,122 @@
+"""The normalised record every inbound format produces: :class:`PartnerRecord`."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import orjson
+from pydantic import BaseModel, ConfigDict, computed_field
+
+Text = dict[str, str]
+"""Text per language: ISO 639-1 code (lower case) → text."""
+
+
+class SourceFormat(StrEnum):
+    IATI_XML = "iati-xml"
+    TFM_JSON = "tfm-json"
+    TFM_CSV = "tfm-csv"
+    REGIONAL_JSON = "regional-json"
+    REGIONAL_CSV = "regional-csv"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OtherIdentifier(_Frozen):
+    ref: str
+    type: str | None = None
+    owner_ref: str | None = None
+
+
+class RelatedActivity(_Frozen):
+    ref: str
+    type: str | None = None
+
+
+class Identifiers(_Frozen):
+    iati_identifier: str | None = None
+    other: tuple[OtherIdentifier, ...] = ()
+    related_activities: tuple[RelatedActivity, ...] = ()
+    participating_activity_ids: tuple[str, ...] = ()
+
+
+class CountryShare(_Frozen):
+    code: str
+    percentage: Decimal | None = None
+
+
+class RegionShare(_Frozen):
+    code: str
+    vocabulary: str = "1"
+    percentage: Decimal | None = None
+
+
+class Sector(_Frozen):
+    code: str
+    vocabulary: str = "1"
+    percentage: Decimal | None = None
+
+
+class Participant(_Frozen):
+    role: str
+    """IATI OrganisationRole code: 1 funding, 2 accountable, 3 extending, 4 implementing."""
+    ref: str | None = None
+    type: str | None = None
+    name: Text = {}
+    activity_id: str | None = None
+
+
+class Tag(_Frozen):
+    code: str
+    vocabulary: str
+    vocabulary_uri: str | None = None
+    text: Text = {}
+
+
+class PartnerRecord(_Frozen):
+    """One partner activity, whatever format it came in.
+
+    ``content_hash`` is a SHA-256 over the canonical JSON of every field except
+    ``last_updated`` and ``source_format``: re-publishing an unchanged activity (or the same
+    activity in another format) keeps the hash, any change of content moves it.
+    """
+
+    partner_id: str
+    record_id: str
+    """The id of the record in the partner's system (IATI identifier, TFM record id, ...)."""
+    source_format: SourceFormat
+    identifiers: Identifiers = Identifiers()
+    reporting_org_ref: str | None = None
+    titles: Text = {}
+    descriptions: Text = {}
+    status: str | None = None
+    """IATI ActivityStatus code."""
+    planned_start: date | None = None
+    actual_start: date | None = None
+    planned_end: date | None = None
+    actual_end: date | None = None
+    recipient_countries: tuple[CountryShare, ...] = ()
+    recipient_regions: tuple[RegionShare, ...] = ()
+    sectors: tuple[Sector, ...] = ()
+    sdg_goals: tuple[str, ...] = ()
+    sdg_targets: tuple[str, ...] = ()
+    participating_orgs: tuple[Participant, ...] = ()
+    gender_marker: int | None = None
+    """Significance of the gender-equality policy marker (0 not targeted … 2 principal)."""
+    regional_communities: tuple[str, ...] = ()
+    da_recommendations: tuple[int, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    """Tags not already mapped to SDG, regional-community or DA fields."""
+    last_updated: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content_hash(self) -> str:
+        body = self.model_dump(
+            mode="json", exclude={"content_hash", "last_updated", "source_format"}
+        )
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

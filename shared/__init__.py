@@ -1,0 +1,124 @@
+"""ta-bridge's shared event core: envelope, typed events, Kafka producer and consumer
+runner, the in-memory broker twin, observability, HTTP base and settings.
+
+Everything public is listed in `__all__`; modules starting with `_` are private.
+"""
+
+from shared._consumer import ConsumerRunner
+from shared._dead_letter import DLQ_SUFFIX, dead_letter_headers, dlq_topic
+from shared._dedup import DedupStore, MemoryDedup, SqliteDedup
+from shared._envelope import Envelope, new_event_id
+from shared._errors import (
+    Conflict,
+    DlqLimitExceeded,
+    Fault,
+    InvalidEvent,
+    InvalidInput,
+    NotFound,
+    RetryableError,
+    SettingsError,
+    TaBridgeError,
+)
+from shared._event_model import Event, EventCatalog, Upcaster, faults_of, split_type
+from shared._http import (
+    LOGGER,
+    METRICS_REGISTRY,
+    READINESS,
+    TRACER,
+    ReadinessCheck,
+    create_base_app,
+    json_response,
+)
+from shared._lifecycle import CleanupContext, consumer_context, publisher_context, serve
+from shared._logging import configure_logging
+from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
+from shared._metrics import PipelineMetrics
+from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
+from shared._problems import ProblemError, problem_response
+from shared._producer import EventPublisher, Outgoing
+from shared._routing import Handler, MessageContext, Router
+from shared._settings import CommonSettings, load_settings
+from shared._tracing import (
+    JsonlSpanExporter,
+    build_tracer_provider,
+    context_from_headers,
+    current_traceparent,
+    trace_headers,
+)
+from shared._transport import (
+    ConsumerClient,
+    KafkaTransport,
+    ProducerClient,
+    RebalanceCallbacks,
+    Record,
+    TopicPartition,
+    TopicSpec,
+    Transport,
+)
+
+__all__ = [
+    "DLQ_SUFFIX",
+    "LOGGER",
+    "METRICS_REGISTRY",
+    "READINESS",
+    "TRACER",
+    "CleanupContext",
+    "CommitPolicy",
+    "CommonSettings",
+    "Conflict",
+    "ConsumerClient",
+    "ConsumerRunner",
+    "DedupStore",
+    "DlqLimit",
+    "DlqLimitExceeded",
+    "Envelope",
+    "Event",
+    "EventCatalog",
+    "EventPublisher",
+    "Fault",
+    "Handler",
+    "InvalidEvent",
+    "InvalidInput",
+    "JsonlSpanExporter",
+    "KafkaTransport",
+    "MemoryBroker",
+    "MemoryDedup",
+    "MemoryRecord",
+    "MemoryTransport",
+    "MessageContext",
+    "NotFound",
+    "Outgoing",
+    "PipelineMetrics",
+    "ProblemError",
+    "ProducerClient",
+    "ReadinessCheck",
+    "RebalanceCallbacks",
+    "Record",
+    "RetryPolicy",
+    "RetryableError",
+    "Router",
+    "SettingsError",
+    "SqliteDedup",
+    "TaBridgeError",
+    "TopicPartition",
+    "TopicSpec",
+    "Transport",
+    "Upcaster",
+    "build_tracer_provider",
+    "configure_logging",
+    "consumer_context",
+    "context_from_headers",
+    "create_base_app",
+    "current_traceparent",
+    "dead_letter_headers",
+    "dlq_topic",
+    "faults_of",
+    "json_response",
+    "load_settings",
+    "new_event_id",
+    "problem_response",
+    "publisher_context",
+    "serve",
+    "split_type",
+    "trace_headers",
+]

@@ -1,0 +1,164 @@
+"""CloudEvents 1.0 envelope in Kafka binary content mode.
+
+Attributes travel as `ce_*` headers, the event data as the JSON record value, and the W3C
+trace context both as the CloudEvents distributed-tracing extension (`ce_traceparent`)
+and as the plain `traceparent` header that OpenTelemetry's Kafka instrumentations read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from shared._errors import Fault, InvalidEvent
+
+SPEC_VERSION = "1.0"
+JSON_CONTENT_TYPE = "application/json"
+
+_REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+_KNOWN = {
+    "ce_specversion",
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_time",
+    "ce_subject",
+    "ce_traceparent",
+    "ce_tracestate",
+    "content-type",
+    "traceparent",
+    "tracestate",
+}
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+def new_event_id() -> str:
+    """A fresh, globally unique event id (UUIDv4 text)."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One CloudEvent as it travels on Kafka: attributes plus the raw JSON data."""
+
+    id: str
+    source: str
+    type: str
+    data: bytes
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    subject: str | None = None
+    datacontenttype: str = JSON_CONTENT_TYPE
+    traceparent: str | None = None
+    tracestate: str | None = None
+    extensions: Mapping[str, str] = field(default_factory=dict)
+
+    def with_trace(self, traceparent: str | None, tracestate: str | None) -> Envelope:
+        return replace(self, traceparent=traceparent, tracestate=tracestate)
+
+    def to_headers(self) -> list[tuple[str, bytes]]:
+        """The Kafka headers of binary content mode, in a stable order."""
+        headers = [
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("ce_id", self.id.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_time", _format_time(self.time).encode()),
+            ("content-type", self.datacontenttype.encode()),
+        ]
+        if self.subject is not None:
+            headers.append(("ce_subject", self.subject.encode()))
+        if self.traceparent:
+            headers.append(("ce_traceparent", self.traceparent.encode()))
+            headers.append(("traceparent", self.traceparent.encode()))
+        if self.tracestate:
+            headers.append(("ce_tracestate", self.tracestate.encode()))
+            headers.append(("tracestate", self.tracestate.encode()))
+        headers.extend((f"ce_{k}", v.encode()) for k, v in sorted(self.extensions.items()))
+        return headers
+
+    def to_structured(self) -> dict[str, object]:
+        """The attributes as a structured-mode JSON object without `data` (webhooks add it)."""
+        out: dict[str, object] = {
+            "specversion": SPEC_VERSION,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": _format_time(self.time),
+            "datacontenttype": self.datacontenttype,
+        }
+        if self.subject is not None:
+            out["subject"] = self.subject
+        if self.traceparent:
+            out["traceparent"] = self.traceparent
+        out.update(self.extensions)
+        return out
+
+    @classmethod
+    def from_kafka(
+        cls, headers: Iterable[tuple[str, bytes]] | None, value: bytes | None
+    ) -> Envelope:
+        """Read an envelope from a record's headers and value.
+
+        Raises:
+            InvalidEvent: a required attribute is missing, not UTF-8, or `ce_time` is not RFC 3339.
+        """
+        attrs: dict[str, str] = {}
+        for name, raw in headers or ():
+            try:
+                attrs[name] = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidEvent(
+                    "header is not UTF-8", [Fault(f"header:{name}", "not valid UTF-8")]
+                ) from exc
+        missing = [name for name in _REQUIRED if name not in attrs]
+        if missing:
+            raise InvalidEvent(
+                "not a CloudEvent in binary mode",
+                [Fault(f"header:{name}", "required header is missing") for name in missing],
+            )
+        if attrs["ce_specversion"] != SPEC_VERSION:
+            raise InvalidEvent(
+                "unsupported CloudEvents version",
+                [Fault("header:ce_specversion", f"expected 1.0, got {attrs['ce_specversion']!r}")],
+            )
+        if value is None:
+            raise InvalidEvent("event has no data", [Fault("value", "record value is empty")])
+        time = _parse_time(attrs.get("ce_time"))
+        extensions = {
+            name[3:]: text
+            for name, text in attrs.items()
+            if name.startswith("ce_") and name not in _KNOWN
+        }
+        return cls(
+            id=attrs["ce_id"],
+            source=attrs["ce_source"],
+            type=attrs["ce_type"],
+            data=value,
+            time=time,
+            subject=attrs.get("ce_subject"),
+            datacontenttype=attrs.get("content-type", JSON_CONTENT_TYPE),
+            traceparent=attrs.get("traceparent") or attrs.get("ce_traceparent"),
+            tracestate=attrs.get("tracestate") or attrs.get("ce_tracestate"),
+            extensions=extensions,
+        )
+
+
+def _format_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidEvent(
+            "bad event time", [Fault("header:ce_time", f"not RFC 3339: {text!r}")]
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,179 @@
+"""The aiohttp base every service builds on.
+
+`/healthz` (the process answers), `/readyz` (its dependencies answer), `/metrics`
+(Prometheus text), problem+json for every error, a request-size limit enforced before the
+body is read, and a server span per request continuing the caller's `traceparent`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from structlog.typing import FilteringBoundLogger
+
+from shared._errors import TaBridgeError
+from shared._problems import ProblemError, problem_from_error, problem_response
+from shared._tracing import context_from_headers
+
+__all__ = [
+    "LOGGER",
+    "METRICS_REGISTRY",
+    "READINESS",
+    "TRACER",
+    "ReadinessCheck",
+    "create_base_app",
+    "json_response",
+]
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+LOGGER = web.AppKey("logger", FilteringBoundLogger)
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+TRACER = web.AppKey("tracer", Tracer)
+READINESS = web.AppKey("readiness", dict[str, ReadinessCheck])
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def create_base_app(
+    *,
+    service: str,
+    logger: FilteringBoundLogger,
+    registry: CollectorRegistry,
+    tracer: Tracer | None = None,
+    max_body_bytes: int = 1024 * 1024,
+) -> web.Application:
+    """An application with the health, readiness and metrics routes and the middlewares.
+
+    Services add readiness checks with `app[READINESS]["kafka"] = check` and their own
+    routes and cleanup contexts.
+    """
+
+    @web.middleware
+    async def body_limit(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        length = request.content_length
+        if length is not None and length > max_body_bytes:
+            raise ProblemError(
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"the body is {length} bytes; the limit is {max_body_bytes}",
+            )
+        return await handler(request)
+
+    @web.middleware
+    async def problems(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ProblemError as problem:
+            return problem_response(problem, request.path)
+        except TaBridgeError as error:
+            return problem_response(problem_from_error(error), request.path)
+        except web.HTTPRequestEntityTooLarge:
+            return problem_response(
+                ProblemError(
+                    413,
+                    "payload_too_large",
+                    "Request body too large",
+                    f"the limit is {max_body_bytes} bytes",
+                ),
+                request.path,
+            )
+        except web.HTTPException as http:
+            if http.status < 400:
+                raise
+            return problem_response(
+                ProblemError(http.status, _code_for(http.status), http.reason, http.text),
+                request.path,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("unhandled error", path=request.path, method=request.method)
+            return problem_response(
+                ProblemError(500, "internal_error", "Internal error", "the error was logged"),
+                request.path,
+            )
+
+    the_tracer = tracer or trace.NoOpTracer()
+
+    @web.middleware
+    async def tracing(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        template = route.canonical if route is not None else request.path
+        with the_tracer.start_as_current_span(
+            f"{request.method} {template}",
+            context=context_from_headers(dict(request.headers)),
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": request.method,
+                "url.path": request.path,
+                "http.route": template,
+            },
+        ) as span:
+            response = await handler(request)
+            span.set_attribute("http.response.status_code", response.status)
+            return response
+
+    app = web.Application(
+        middlewares=[tracing, problems, body_limit], client_max_size=max_body_bytes
+    )
+    app[LOGGER] = logger
+    app[METRICS_REGISTRY] = registry
+    app[TRACER] = the_tracer
+    app[READINESS] = {}
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+def _code_for(status: int) -> str:
+    return {
+        404: "not_found",
+        405: "method_not_allowed",
+        406: "not_acceptable",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+    }.get(status, f"http_{status}")
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    checks = request.app[READINESS]
+    names = list(checks)
+    results = await asyncio.gather(
+        *(asyncio.wait_for(checks[name](), 5) for name in names), return_exceptions=True
+    )
+    status = {name: result is True for name, result in zip(names, results, strict=True)}
+    ready = all(status.values())
+    return json_response(
+        {"status": "ready" if ready else "not_ready", "checks": status},
+        status=200 if ready else 503,
+    )
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS_REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

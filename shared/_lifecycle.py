@@ -1,0 +1,90 @@
+"""Process lifecycle on aiohttp's runner: resources as cleanup contexts, one signal handler.
+
+`serve()` runs an application until SIGINT or SIGTERM. aiohttp then stops accepting
+requests and unwinds the cleanup contexts in reverse order: consumer runners stop fetching,
+drain and commit; then publishers flush; then stores close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from shared._consumer import ConsumerRunner
+from shared._errors import DlqLimitExceeded
+from shared._http import LOGGER, READINESS
+from shared._producer import EventPublisher
+
+__all__ = ["CleanupContext", "consumer_context", "publisher_context", "serve"]
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def publisher_context(
+    key: web.AppKey[EventPublisher], build: Callable[[web.Application], EventPublisher]
+) -> CleanupContext:
+    """Start a publisher before the app serves; flush and stop it after."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        publisher = build(app)
+        await publisher.start()
+        app[key] = publisher
+        yield
+        await publisher.close()
+
+    return context
+
+
+def consumer_context(
+    key: web.AppKey[ConsumerRunner],
+    build: Callable[[web.Application], ConsumerRunner],
+    *,
+    drain_timeout: float = 15.0,
+) -> CleanupContext:
+    """Run a consumer runner as a stored background task; stop, drain and await it on exit.
+
+    Readiness reports the runner ready once it holds partitions and while it is running.
+    """
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        runner = build(app)
+        app[key] = runner
+        log = app[LOGGER]
+        task = asyncio.create_task(runner.run(), name=f"consumer:{runner.group_id}")
+
+        async def ready() -> bool:
+            return not task.done()
+
+        app[READINESS][f"consumer:{runner.group_id}"] = ready
+        yield
+        runner.stop()
+        done, _ = await asyncio.wait({task}, timeout=drain_timeout)
+        if not done:
+            log.error("consumer did not stop in time; cancelling", group=runner.group_id)
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, DlqLimitExceeded):
+            await task
+
+    return context
+
+
+def serve(
+    app: web.Application | Awaitable[web.Application],
+    *,
+    host: str,
+    port: int,
+    shutdown_timeout: float = 20.0,
+) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down in order (see the module docstring)."""
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        shutdown_timeout=shutdown_timeout,
+        print=None,
+        access_log=None,
+        handle_signals=True,
+    )

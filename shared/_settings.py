@@ -1,0 +1,81 @@
+"""Settings: one validated object per service, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared._errors import SettingsError
+
+__all__ = ["CommonSettings", "load_settings"]
+
+
+class CommonSettings(BaseSettings):
+    """What every service reads. Shared variables carry no prefix; a service's own do.
+
+    Subclasses set `model_config = SettingsConfigDict(env_prefix="REGISTRY_", ...)`.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    trace_dir: str | None = Field(
+        default=None,
+        description="Where spans are kept as JSON lines when no OTLP endpoint is configured.",
+        validation_alias="TABRIDGE_TRACE_DIR",
+    )
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def _variable_name(settings_cls: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "<settings>"
+    field_name = str(loc[0])
+    field = settings_cls.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    prefix = str(settings_cls.model_config.get("env_prefix", ""))
+    return f"{prefix}{field_name}".upper()
+
+
+def load_settings(settings_cls: type[S], env: Mapping[str, str] | None = None) -> S:
+    """Build `settings_cls` from the environment (or `env`), failing fast and by name.
+
+    Raises:
+        SettingsError: naming each offending environment variable and why it was refused.
+    """
+    try:
+        if env is None:
+            return settings_cls()
+        return settings_cls.model_validate(_env_to_fields(settings_cls, env))
+    except ValidationError as exc:
+        problems = [
+            f"{_variable_name(settings_cls, tuple(err['loc']))}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from exc
+
+
+def _env_to_fields(settings_cls: type[BaseSettings], env: Mapping[str, str]) -> dict[str, str]:
+    """Map an explicit environment mapping onto validation keys, as pydantic-settings would."""
+    values: dict[str, str] = {}
+    for name, field in settings_cls.model_fields.items():
+        if isinstance(field.validation_alias, str):
+            if field.validation_alias in env:
+                values[field.validation_alias] = env[field.validation_alias]
+        else:
+            variable = _variable_name(settings_cls, (name,))
+            if variable in env:
+                values[name] = env[variable]
+    return values

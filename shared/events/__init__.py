@@ -1,0 +1,55 @@
+"""The events ta-bridge exchanges: models, topics and the catalogue that reads them."""
+
+from shared.events.activity import (
+    ActivityRegistered,
+    ActivitySnapshot,
+    ActivityUpdated,
+    ActivityWithdrawn,
+)
+from shared.events.catalog import ALL_EVENTS, build_catalog
+from shared.events.ops import SubscriptionDisabled, WebhookDeliveryFailed
+from shared.events.partner import (
+    PartnerRecordChanged,
+    PartnerRecordLinked,
+    PartnerRecordNew,
+    PartnerRecordRemoved,
+)
+from shared.events.sdg import ClosestTarget, GoalTag, SdgTagsAssigned, TagEvidence, TargetTag
+from shared.events.topics import (
+    ACTIVITY_EVENTS,
+    ACTIVITY_SNAPSHOTS,
+    OPS_EVENTS,
+    PARTNER_LINKS,
+    PARTNER_RECORDS,
+    SDG_TAGS,
+    WEBHOOK_DLQ,
+    topic_specs,
+)
+
+__all__ = [
+    "ACTIVITY_EVENTS",
+    "ACTIVITY_SNAPSHOTS",
+    "ALL_EVENTS",
+    "OPS_EVENTS",
+    "PARTNER_LINKS",
+    "PARTNER_RECORDS",
+    "SDG_TAGS",
+    "WEBHOOK_DLQ",
+    "ActivityRegistered",
+    "ActivitySnapshot",
+    "ActivityUpdated",
+    "ActivityWithdrawn",
+    "ClosestTarget",
+    "GoalTag",
+    "PartnerRecordChanged",
+    "PartnerRecordLinked",
+    "PartnerRecordNew",
+    "PartnerRecordRemoved",
+    "SdgTagsAssigned",
+    "SubscriptionDisabled",
+    "TagEvidence",
+    "TargetTag",
+    "WebhookDeliveryFailed",
+    "build_catalog",
+    "topic_specs",
+]

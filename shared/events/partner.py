@@ -1,0 +1,60 @@
+"""Events partner-feed publishes about partner records and their links to activities."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from shared._event_model import Event
+from shared.events.topics import PARTNER_LINKS, PARTNER_RECORDS
+
+
+class _PartnerRecordEvent(Event):
+    TOPIC: ClassVar[str] = PARTNER_RECORDS
+
+    partner: str
+    record_id: str = Field(description="The partner's own record id (e.g. IATI identifier).")
+    import_id: str
+    content_hash: str | None = None
+
+    def key(self) -> str:
+        return f"{self.partner}:{self.record_id}"
+
+
+class PartnerRecordNew(_PartnerRecordEvent):
+    TYPE: ClassVar[str] = "org.wipo.tabridge.partner.record.new"
+    VERSION: ClassVar[int] = 1
+
+    record: dict[str, Any]
+
+
+class PartnerRecordChanged(_PartnerRecordEvent):
+    TYPE: ClassVar[str] = "org.wipo.tabridge.partner.record.changed"
+    VERSION: ClassVar[int] = 1
+
+    record: dict[str, Any]
+    changed_fields: list[str] = Field(default_factory=list)
+
+
+class PartnerRecordRemoved(_PartnerRecordEvent):
+    TYPE: ClassVar[str] = "org.wipo.tabridge.partner.record.removed"
+    VERSION: ClassVar[int] = 1
+
+
+class PartnerRecordLinked(Event):
+    """A partner record was matched to a registry activity."""
+
+    TYPE: ClassVar[str] = "org.wipo.tabridge.partner.record.linked"
+    VERSION: ClassVar[int] = 1
+    TOPIC: ClassVar[str] = PARTNER_LINKS
+
+    partner: str
+    record_id: str
+    activity_id: str
+    confidence: float = Field(ge=0, le=1)
+    method: Literal["identifier", "scored"]
+    evidence: list[str] = Field(default_factory=list)
+
+    def key(self) -> str:
+        return f"{self.partner}:{self.record_id}"

@@ -1,0 +1,54 @@
+"""Every topic of ta-bridge as code: name, partitions, retention, compaction."""
+
+from __future__ import annotations
+
+from shared._dead_letter import dlq_topic
+from shared._transport import TopicSpec
+
+ACTIVITY_EVENTS = "tabridge.activity.events"
+ACTIVITY_SNAPSHOTS = "tabridge.activity.snapshots"
+SDG_TAGS = "tabridge.sdg.tags"
+PARTNER_RECORDS = "tabridge.partner.records"
+PARTNER_LINKS = "tabridge.partner.links"
+OPS_EVENTS = "tabridge.ops.events"
+WEBHOOK_DLQ = "tabridge.webhooks.dlq"
+
+_WEEK_MS = 7 * 24 * 3600 * 1000
+_YEAR_MS = 365 * 24 * 3600 * 1000
+
+
+def topic_specs(
+    *, replication_factor: int = 1, min_insync_replicas: int | None = None
+) -> list[TopicSpec]:
+    """The topics to create; production uses replication 3 and min ISR 2 (see deploy/)."""
+    rf, isr = replication_factor, min_insync_replicas
+
+    def spec(
+        name: str, partitions: int, *, compacted: bool = False, retention_ms: int | None
+    ) -> TopicSpec:
+        return TopicSpec(
+            name,
+            partitions,
+            rf,
+            compacted=compacted,
+            retention_ms=retention_ms,
+            min_insync_replicas=isr,
+        )
+
+    main = [
+        # History is the contract with partners ("replay from a point in time"): keep a year.
+        spec(ACTIVITY_EVENTS, 6, retention_ms=_YEAR_MS),
+        # Latest state per activity, forever: a new partner starts here.
+        spec(ACTIVITY_SNAPSHOTS, 6, compacted=True, retention_ms=None),
+        spec(SDG_TAGS, 6, retention_ms=_YEAR_MS),
+        spec(PARTNER_RECORDS, 6, retention_ms=_YEAR_MS),
+        spec(PARTNER_LINKS, 6, compacted=True, retention_ms=None),
+        spec(OPS_EVENTS, 3, retention_ms=4 * _WEEK_MS),
+        spec(WEBHOOK_DLQ, 3, retention_ms=4 * _WEEK_MS),
+    ]
+    dlqs = [
+        spec(dlq_topic(t.name), 1, retention_ms=4 * _WEEK_MS)
+        for t in main
+        if t.name not in {WEBHOOK_DLQ}
+    ]
+    return main + dlqs
