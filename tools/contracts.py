@@ -80,18 +80,27 @@ def asyncapi_document() -> dict[str, Any]:
             "payload": {"$ref": f"./events/{model.ce_type()}.schema.json"},
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": "The aggregate id (activity id or partner:record id)."},
+                    "key": {
+                        "type": "string",
+                        "description": "The aggregate id (activity id or partner:record id).",
+                    },
                     "bindingVersion": "0.5.0",
                 }
             },
         }
         channel = channels.setdefault(
             model.TOPIC.replace(".", "_"),
-            {"address": model.TOPIC, "messages": {}, "bindings": {"kafka": _topic_binding(specs.get(model.TOPIC))}},
+            {
+                "address": model.TOPIC,
+                "messages": {},
+                "bindings": {"kafka": _topic_binding(specs.get(model.TOPIC))},
+            },
         )
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     for channel_id, channel in channels.items():
-        producer = sorted({_producer(m) for m in ALL_EVENTS if m.TOPIC.replace(".", "_") == channel_id})
+        producer = sorted(
+            {_producer(m) for m in ALL_EVENTS if m.TOPIC.replace(".", "_") == channel_id}
+        )
         operations[f"publish_{channel_id}"] = {
             "action": "send",
             "summary": f"Published by {', '.join(producer)}.",
@@ -99,7 +108,9 @@ def asyncapi_document() -> dict[str, Any]:
         }
         operations[f"consume_{channel_id}"] = {
             "action": "receive",
-            "summary": "Consumed by " + ", ".join(CONSUMERS.get(channel["address"], ["partners"])) + ".",
+            "summary": "Consumed by "
+            + ", ".join(CONSUMERS.get(channel["address"], ["partners"]))
+            + ".",
             "channel": {"$ref": f"#/channels/{channel_id}"},
         }
     return {
@@ -116,7 +127,11 @@ def asyncapi_document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {
-            "local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "deploy/kafka/kafka.sh"}
+            "local": {
+                "host": "127.0.0.1:19092",
+                "protocol": "kafka",
+                "description": "deploy/kafka/kafka.sh",
+            }
         },
         "channels": channels,
         "operations": operations,
@@ -140,9 +155,18 @@ def _headers_schema() -> dict[str, Any]:
         "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"],
         "properties": {
             "ce_specversion": {"const": "1.0"},
-            "ce_id": {**text, "description": "Unique, stable event id: consumers de-duplicate on it."},
-            "ce_source": {**text, "description": "The producing service, e.g. /ta-bridge/registry."},
-            "ce_type": {**text, "description": "<family>.v<major>, e.g. org.wipo.tabridge.activity.updated.v1"},
+            "ce_id": {
+                **text,
+                "description": "Unique, stable event id: consumers de-duplicate on it.",
+            },
+            "ce_source": {
+                **text,
+                "description": "The producing service, e.g. /ta-bridge/registry.",
+            },
+            "ce_type": {
+                **text,
+                "description": "<family>.v<major>, e.g. org.wipo.tabridge.activity.updated.v1",
+            },
             "ce_time": {**text, "format": "date-time"},
             "ce_subject": {**text, "description": "The aggregate id."},
             "content-type": {"const": "application/json"},

@@ -55,41 +55,53 @@ def _compare(
     visiting: set[tuple[str, str]],
 ) -> None:
     marker = (str(old.get("$ref")), str(new.get("$ref")))
-    if "$ref" in old and marker in visiting:
-        return
     if "$ref" in old:
+        if marker in visiting:
+            return
         visiting = visiting | {marker}
     old, new = _resolve(old, old_defs), _resolve(new, new_defs)
-    if _types(old) != _types(new):
-        problems.append(f"{path}: type changed from {sorted(_types(old))} to {sorted(_types(new))}")
-    if old.get("format") != new.get("format"):
-        problems.append(f"{path}: format changed from {old.get('format')} to {new.get('format')}")
-    if "enum" in old or "enum" in new:
-        if sorted(map(str, old.get("enum", []))) != sorted(map(str, new.get("enum", []))):
-            problems.append(f"{path}: enumeration changed {old.get('enum')} -> {new.get('enum')}")
-    if "const" in old and old.get("const") != new.get("const"):
-        problems.append(f"{path}: constant changed")
+    problems.extend(_scalar_changes(old, new, path))
+
+    def nested(a: Schema, b: Schema, where: str) -> None:
+        _compare(a, b, old_defs, new_defs, where, problems, visiting)
+
     old_props: Schema = old.get("properties", {})
     new_props: Schema = new.get("properties", {})
     for name, old_prop in old_props.items():
         if name not in new_props:
             problems.append(f"{path}/properties/{name}: removed")
-            continue
-        _compare(old_prop, new_props[name], old_defs, new_defs, f"{path}/properties/{name}", problems, visiting)
-    old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
-    for name in sorted(new_required - old_required):
-        problems.append(f"{path}/required: {name} became required")
-    for name in sorted(old_required - new_required):
-        problems.append(f"{path}/required: {name} is no longer required")
+        else:
+            nested(old_prop, new_props[name], f"{path}/properties/{name}")
     if "items" in old and "items" in new:
-        _compare(old["items"], new["items"], old_defs, new_defs, f"{path}/items", problems, visiting)
+        nested(old["items"], new["items"], f"{path}/items")
     old_variants = old.get("anyOf") or old.get("oneOf") or []
     new_variants = new.get("anyOf") or new.get("oneOf") or []
     if len(old_variants) == len(new_variants):
         for i, (a, b) in enumerate(zip(old_variants, new_variants, strict=True)):
-            _compare(a, b, old_defs, new_defs, f"{path}/anyOf/{i}", problems, visiting)
-    if isinstance(old.get("additionalProperties"), dict) and isinstance(new.get("additionalProperties"), dict):
-        _compare(
-            old["additionalProperties"], new["additionalProperties"], old_defs, new_defs,
-            f"{path}/additionalProperties", problems, visiting,
-        )
+            nested(a, b, f"{path}/anyOf/{i}")
+    old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
+    if isinstance(old_extra, dict) and isinstance(new_extra, dict):
+        nested(old_extra, new_extra, f"{path}/additionalProperties")
+
+
+def _scalar_changes(old: Schema, new: Schema, path: str) -> list[str]:
+    problems = []
+    if _types(old) != _types(new):
+        problems.append(f"{path}: type changed from {sorted(_types(old))} to {sorted(_types(new))}")
+    if old.get("format") != new.get("format"):
+        problems.append(f"{path}: format changed from {old.get('format')} to {new.get('format')}")
+    old_enum, new_enum = old.get("enum"), new.get("enum")
+    if (old_enum or new_enum) and sorted(map(str, old_enum or [])) != sorted(
+        map(str, new_enum or [])
+    ):
+        problems.append(f"{path}: enumeration changed {old_enum} -> {new_enum}")
+    if "const" in old and old.get("const") != new.get("const"):
+        problems.append(f"{path}: constant changed")
+    old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
+    problems.extend(
+        f"{path}/required: {n} became required" for n in sorted(new_required - old_required)
+    )
+    problems.extend(
+        f"{path}/required: {n} is no longer required" for n in sorted(old_required - new_required)
+    )
+    return problems

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]] | Callable[[], T],
+    probe: Callable[[], Any],
     *,
     timeout: float = 20.0,
     interval: float = 0.05,
     message: str = "condition not met",
-) -> T:
+) -> Any:
     """Poll `probe` until it returns a truthy value, at most `timeout` seconds.
 
     Raises:
@@ -27,10 +25,10 @@ async def eventually(
     while True:
         result = probe()
         if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
-            result = await result  # type: ignore[misc]
+            result = await result
         last = result
         if result:
-            return result  # type: ignore[return-value]
+            return result
         if time.monotonic() >= deadline:
             raise AssertionError(f"{message} within {timeout}s (last: {last!r})")
         await _tick(interval)

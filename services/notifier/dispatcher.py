@@ -1,0 +1,256 @@
+"""The delivery engine: queue durably, then deliver lane by lane.
+
+A *lane* is one activity's deliveries for one subscription. Each lane with pending work
+has one task that delivers its head (lowest ``seq``) until it is delivered or exhausted,
+then moves on, so a later event never overtakes an earlier one. Lanes are independent:
+a slow or dead endpoint delays only its own lanes. HTTP concurrency is bounded twice: per
+subscription (acquired first, so a stuck endpoint's lanes wait without holding a global
+slot) and overall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from .attempts import attempt_record, delivery_after
+from .clock import Clock
+from .deliveries import AttemptOutcome, Delivery, DeliveryStatus, Lane
+from .events import IncomingEvent
+from .filters import CommunityMembers, recipients
+from .metrics import DeliveryMetrics, NullMetrics
+from .schedule import RetrySchedule
+from .sender import WebhookSender
+from .signing import webhook_headers
+from .store import NotifierStore
+from .subscriptions import Subscription, SubscriptionStatus
+
+DeadLetter = Callable[[Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DispatchLimits:
+    """Concurrency and endpoint-health settings."""
+
+    max_in_flight: int = 64
+    per_subscription: int = 4
+    failure_window: timedelta = timedelta(days=5)
+
+
+@dataclass
+class _LaneTask:
+    task: asyncio.Task[None] | None = None
+    dirty: bool = field(default=False)
+
+
+class Dispatcher:
+    """Owns the lane tasks. ``start`` resumes stored work; ``close`` cancels and awaits it."""
+
+    def __init__(
+        self,
+        *,
+        store: NotifierStore,
+        sender: WebhookSender,
+        clock: Clock,
+        schedule: RetrySchedule,
+        community_members: CommunityMembers,
+        dead_letter: DeadLetter,
+        metrics: DeliveryMetrics | None = None,
+        limits: DispatchLimits | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._clock = clock
+        self._schedule = schedule
+        self._members = community_members
+        self._dead_letter = dead_letter
+        self._metrics = metrics or NullMetrics()
+        self._limits = limits or DispatchLimits()
+        self._log = logger or logging.getLogger(__name__)
+        self._lanes: dict[Lane, _LaneTask] = {}
+        self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
+        self._per_subscription: dict[str, asyncio.Semaphore] = {}
+        self._closed = False
+
+    @property
+    def busy_lanes(self) -> int:
+        return len(self._lanes)
+
+    async def start(self) -> None:
+        """Resume every lane that has pending deliveries (after a restart)."""
+        for lane in await self._store.pending_lanes():
+            self._kick(lane)
+
+    async def accept(self, event: IncomingEvent) -> list[Delivery]:
+        """Queue ``event`` for every matching subscription; durable when this returns.
+
+        Idempotent per (subscription, event id): a redelivered Kafka message adds nothing.
+        Raises whatever the store raises; then nothing was queued and the caller retries.
+        """
+        wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
+        now = self._clock.now()
+        return await self.submit([Delivery.for_event(event, s.id, now=now) for s in wanted])
+
+    async def submit(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Store new deliveries (new events or redrives) and start their lanes."""
+        added = await self._store.enqueue(deliveries) if deliveries else []
+        if added:
+            self._metrics.enqueued(len(added))
+        for delivery in added:
+            self._kick(delivery.lane)
+        return added
+
+    async def resume(self, subscription_id: str) -> None:
+        """Start the lanes of a subscription that became active again."""
+        for lane in await self._store.pending_lanes(subscription_id):
+            self._kick(lane)
+
+    async def disable(self, subscription: Subscription, reason: str) -> Subscription:
+        """Disable a subscription; its pending deliveries end failed and are dead-lettered."""
+        current = await self._store.get_subscription(subscription.id) or subscription
+        if current.status is SubscriptionStatus.DISABLED:
+            disabled = current
+        else:
+            disabled = current.with_status(
+                SubscriptionStatus.DISABLED, now=self._clock.now(), reason=reason
+            )
+            await self._store.save_subscription(disabled)
+            self._log.warning("subscription %s disabled: %s", subscription.id, reason)
+        failed = await self._store.fail_pending(
+            subscription.id, error=f"subscription disabled: {reason}", at=self._clock.now()
+        )
+        for delivery in failed:
+            await self._hand_to_dead_letter(delivery)
+            self._metrics.failed()
+        return disabled
+
+    async def close(self) -> None:
+        """Stop every lane; an attempt in flight is abandoned and retried after restart."""
+        self._closed = True
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._lanes.clear()
+
+    def _kick(self, lane: Lane) -> None:
+        if self._closed:
+            return
+        running = self._lanes.get(lane)
+        if running is not None:
+            # The lane's task may have just seen an empty lane: make it look again.
+            running.dirty = True
+            return
+        state = _LaneTask()
+        self._lanes[lane] = state
+        state.task = asyncio.create_task(self._run_lane(lane, state), name=f"lane {lane}")
+
+    async def _run_lane(self, lane: Lane, state: _LaneTask) -> None:
+        try:
+            while True:
+                try:
+                    if not await self._step(lane, state):
+                        return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A store outage must not end the lane: the work is durable, so back off
+                    # and look again.
+                    self._log.exception("lane %s failed; backing off", lane)
+                    await self._clock.sleep_until(
+                        self._clock.now() + self._schedule.delay_before(2)
+                    )
+        finally:
+            if self._lanes.get(lane) is state:
+                del self._lanes[lane]
+
+    async def _step(self, lane: Lane, state: _LaneTask) -> bool:
+        """Advance the lane by one action; False when the lane has nothing more to do."""
+        state.dirty = False
+        head = await self._store.lane_head(lane)
+        if head is None:
+            return state.dirty
+        subscription = await self._store.get_subscription(lane.subscription_id)
+        if subscription is None or subscription.status is SubscriptionStatus.PAUSED:
+            return False
+        if subscription.status is SubscriptionStatus.DISABLED:
+            await self.disable(subscription, subscription.disabled_reason or "disabled")
+            return True
+        if head.attempts >= self._schedule.max_attempts:
+            await self._exhaust(head)
+            return True
+        await self._clock.sleep_until(head.next_attempt_at)
+        current = await self._store.get_subscription(lane.subscription_id)
+        if current is None or current.status is not SubscriptionStatus.ACTIVE:
+            return True
+        await self._attempt(current, head)
+        return True
+
+    async def _attempt(self, subscription: Subscription, head: Delivery) -> None:
+        slots = self._per_subscription.setdefault(
+            subscription.id, asyncio.Semaphore(self._limits.per_subscription)
+        )
+        async with slots, self._in_flight:
+            now = self._clock.now()
+            headers = webhook_headers(
+                subscription.secrets_in_force(now),
+                msg_id=head.event_id,
+                timestamp=int(now.timestamp()),
+                body=head.body,
+            )
+            headers["content-type"] = "application/json"
+            if head.traceparent:
+                headers["traceparent"] = head.traceparent
+            result = await self._sender.send(
+                subscription.url, headers=headers, body=head.body, now=now
+            )
+        finished = self._clock.now()
+        self._metrics.attempted(result.outcome, result.latency_ms / 1000)
+        attempt = attempt_record(head, result, started_at=now)
+        if result.outcome is AttemptOutcome.DELIVERED:
+            await self._store.record_attempt(attempt, delivery_after(head, result, at=finished))
+            await self._store.note_endpoint_success(subscription.id)
+            self._metrics.delivered()
+            return
+        updated = delivery_after(
+            head,
+            result,
+            at=finished,
+            next_attempt_at=self._schedule.next_attempt_at(
+                now=finished, attempt=head.attempts + 2, retry_after=result.retry_after
+            ),
+        )
+        await self._store.record_attempt(attempt, updated)
+        if result.outcome is AttemptOutcome.GONE:
+            await self.disable(subscription, "the endpoint answered 410 Gone")
+            return
+        failing_since = await self._store.note_endpoint_failure(subscription.id, finished)
+        if failing_since is not None and finished - failing_since >= self._limits.failure_window:
+            await self.disable(subscription, f"the endpoint has failed since {failing_since}")
+
+    async def _exhaust(self, delivery: Delivery) -> None:
+        """Dead-letter, then mark failed: a crash in between dead-letters it twice, not never."""
+        await self._hand_to_dead_letter(delivery)
+        failed = replace(delivery, status=DeliveryStatus.FAILED, finished_at=self._clock.now())
+        await self._store.update_delivery(failed)
+        self._metrics.failed()
+        self._log.warning("delivery %s of %s exhausted", delivery.id, delivery.event_id)
+
+    async def _hand_to_dead_letter(self, delivery: Delivery) -> None:
+        attempt = 1
+        while True:
+            try:
+                await self._dead_letter(delivery)
+                return
+            except Exception:
+                self._log.exception("dead-letter hand-off of %s failed; retrying", delivery.id)
+                attempt += 1
+                retry_at = self._schedule.next_attempt_at(now=self._clock.now(), attempt=attempt)
+                await self._clock.sleep_until(retry_at)

@@ -1,0 +1,113 @@
+"""One webhook POST: no redirects, a deadline, an excerpt of the answer, SSRF-vetted."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from .deliveries import RESPONSE_EXCERPT_BYTES, AttemptOutcome
+from .errors import UnsafeTargetError
+from .schedule import parse_retry_after
+from .ssrf import TargetPolicy, TargetRefusedError, VettingResolver
+
+USER_AGENT = "ta-bridge-notifier/1"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: AttemptOutcome
+    latency_ms: int
+    status_code: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+    retry_after: timedelta | None = None
+
+
+def vetted_session(
+    policy: TargetPolicy,
+    *,
+    resolver: AbstractResolver | None = None,
+    max_connections: int = 100,
+) -> aiohttp.ClientSession:
+    """A client session whose every connection goes to a policy-approved address.
+
+    DNS caching is off so each new connection is resolved, and vetted, afresh. Create it
+    inside the running loop; the caller closes it.
+    """
+    connector = aiohttp.TCPConnector(
+        resolver=VettingResolver(policy, resolver),
+        use_dns_cache=False,
+        limit=max_connections,
+    )
+    return aiohttp.ClientSession(
+        connector=connector, headers={"user-agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
+    )
+
+
+class WebhookSender:
+    """POSTs a signed body and classifies the answer; never raises for the endpoint's faults."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, policy: TargetPolicy, *, timeout: float = 15.0
+    ) -> None:
+        self._session = session
+        self._policy = policy
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(
+        self, url: str, *, headers: dict[str, str], body: bytes, now: datetime
+    ) -> SendResult:
+        """Deliver once; ``now`` anchors an HTTP-date Retry-After."""
+        started = time.perf_counter()
+
+        def elapsed() -> int:
+            return round((time.perf_counter() - started) * 1000)
+
+        try:
+            self._policy.check_url(url)
+            async with self._session.post(
+                url, data=body, headers=headers, allow_redirects=False, timeout=self._timeout
+            ) as response:
+                excerpt = await _excerpt(response)
+                status = response.status
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
+        except (UnsafeTargetError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            outcome, error = self._failure(exc)
+            return SendResult(outcome, elapsed(), error=error)
+        return _classify(status, excerpt, retry_after, elapsed())
+
+    def _failure(self, exc: Exception) -> tuple[AttemptOutcome, str]:
+        refused = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+        if isinstance(refused, UnsafeTargetError | TargetRefusedError):
+            return AttemptOutcome.REFUSED, f"refused: {refused}"
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return AttemptOutcome.RETRY, f"connection failed: {exc}"
+        if isinstance(exc, TimeoutError):
+            return AttemptOutcome.RETRY, f"timed out after {self._timeout.total} s"
+        return AttemptOutcome.RETRY, f"{type(exc).__name__}: {exc}"
+
+
+def _classify(status: int, excerpt: str, retry_after: timedelta | None, latency: int) -> SendResult:
+    """2xx delivered; 410 gone; anything else (3xx included) retried, 429/503 when told."""
+    if 200 <= status < 300:
+        return SendResult(AttemptOutcome.DELIVERED, latency, status, excerpt)
+    if status == 410:
+        return SendResult(AttemptOutcome.GONE, latency, status, excerpt, "410 Gone")
+    error = f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
+    honoured = retry_after if status in {429, 503} else None
+    return SendResult(AttemptOutcome.RETRY, latency, status, excerpt, error, honoured)
+
+
+async def _excerpt(response: aiohttp.ClientResponse) -> str:
+    """Up to 1 KiB of the answer's body, decoded leniently; the rest is never read."""
+    data = b""
+    while len(data) < RESPONSE_EXCERPT_BYTES:
+        chunk = await response.content.read(RESPONSE_EXCERPT_BYTES - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", errors="replace")

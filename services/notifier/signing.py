@@ -1,0 +1,51 @@
+"""Standard Webhooks signing: secrets and the three ``webhook-*`` headers.
+
+A secret is ``whsec_`` + base64 of random bytes; the HMAC key is the decoded bytes. The
+signed content is ``{webhook-id}.{webhook-timestamp}.{body}``; each secret in force yields
+one ``v1,<base64 HMAC-SHA256>`` entry, space-separated, so receivers holding either the old
+or the new secret verify during a rotation's overlap window.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's marker, not a secret
+SECRET_BYTES = 32
+
+
+def generate_secret() -> str:
+    """A fresh signing secret: ``whsec_`` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_`` secret; raises ValueError if it is not one."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError("signing secrets start with 'whsec_'")
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+
+
+def sign(secret: str, *, msg_id: str, timestamp: int, body: bytes) -> str:
+    """One ``v1,<signature>`` entry for ``body`` under ``secret``."""
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def webhook_headers(
+    secrets_in_force: Iterable[str], *, msg_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` headers."""
+    signatures = [sign(s, msg_id=msg_id, timestamp=timestamp, body=body) for s in secrets_in_force]
+    if not signatures:
+        raise ValueError("a webhook needs at least one signing secret")
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(signatures),
+    }

@@ -1,0 +1,277 @@
+"""The notifier store on SQLite (aiosqlite), one file per service instance."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from .deliveries import Attempt, Delivery, DeliveryStatus, Lane
+from .sqlite_rows import (
+    DELIVERY_COLUMNS,
+    SCHEMA,
+    attempt_from,
+    attempt_values,
+    delivery_from,
+    delivery_state,
+    subscription_from,
+    subscription_values,
+    ts,
+)
+from .subscriptions import Partner, Subscription
+
+_LATEST = (
+    "generation = (SELECT MAX(generation) FROM deliveries AS g"
+    " WHERE g.subscription_id = deliveries.subscription_id AND g.event_id = deliveries.event_id)"
+)
+
+
+class SqliteStore:
+    """:class:`~services.notifier.store.NotifierStore` on one aiosqlite connection.
+
+    A lock serialises statements, because a transaction on a shared connection would
+    otherwise interleave with other tasks' statements. Use :meth:`open` / :meth:`close`.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating if needed) the database file and its schema."""
+        conn = await aiosqlite.connect(path)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.executescript(SCHEMA)
+        await conn.commit()
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        async with self._tx() as db, db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def add_partner(self, partner: Partner, *, key_hashes: Iterable[str]) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO partners (id, name) VALUES (?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                (partner.id, partner.name),
+            )
+            await db.executemany(
+                "INSERT OR REPLACE INTO partner_keys (key_hash, partner_id) VALUES (?, ?)",
+                [(h, partner.id) for h in key_hashes],
+            )
+
+    async def partner_by_key_hash(self, key_hash: str) -> Partner | None:
+        rows = await self._rows(
+            "SELECT p.id, p.name FROM partner_keys k JOIN partners p ON p.id = k.partner_id"
+            " WHERE k.key_hash = ?",
+            (key_hash,),
+        )
+        return Partner(rows[0]["id"], rows[0]["name"]) if rows else None
+
+    async def insert_subscription(self, subscription: Subscription) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO subscriptions (partner_id, url, event_types, filters, secrets,"
+                " status, description, disabled_reason, created_at, updated_at, id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                subscription_values(subscription),
+            )
+
+    async def get_subscription(self, subscription_id: str) -> Subscription | None:
+        rows = await self._rows("SELECT * FROM subscriptions WHERE id = ?", (subscription_id,))
+        return subscription_from(rows[0]) if rows else None
+
+    async def list_subscriptions(
+        self, partner_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Subscription]:
+        rows = await self._rows(
+            "SELECT * FROM subscriptions WHERE partner_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (partner_id, after or "", limit),
+        )
+        return [subscription_from(r) for r in rows]
+
+    async def routable_subscriptions(self) -> list[Subscription]:
+        rows = await self._rows("SELECT * FROM subscriptions WHERE status != 'disabled'")
+        return [subscription_from(r) for r in rows]
+
+    async def save_subscription(self, subscription: Subscription) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE subscriptions SET partner_id = ?, url = ?, event_types = ?, filters = ?,"
+                " secrets = ?, status = ?, description = ?, disabled_reason = ?,"
+                " created_at = ?, updated_at = ? WHERE id = ?",
+                subscription_values(subscription),
+            )
+
+    async def delete_subscription(self, subscription_id: str) -> None:
+        async with self._tx() as db:
+            for table in ("attempts", "deliveries"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE subscription_id = ?",  # noqa: S608 - fixed names
+                    (subscription_id,),
+                )
+            await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+
+    async def note_endpoint_failure(self, subscription_id: str, at: datetime) -> datetime | None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                (ts(at), subscription_id),
+            )
+            async with db.execute(
+                "SELECT failing_since FROM subscriptions WHERE id = ?", (subscription_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
+
+    async def note_endpoint_success(self, subscription_id: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE subscriptions SET failing_since = NULL WHERE id = ?", (subscription_id,)
+            )
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        added: list[Delivery] = []
+        async with self._tx() as db:
+            for d in deliveries:
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO deliveries (id, subscription_id, event_id, event_type,"
+                    " subject, body, traceparent, status, attempts, next_attempt_at, created_at,"
+                    " generation, last_error, finished_at)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                    " WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)",
+                    (
+                        d.id,
+                        d.subscription_id,
+                        d.event_id,
+                        d.event_type,
+                        d.subject,
+                        d.body,
+                        d.traceparent,
+                        d.status.value,
+                        d.attempts,
+                        ts(d.next_attempt_at),
+                        ts(d.created_at),
+                        d.generation,
+                        d.last_error,
+                        ts(d.finished_at),
+                        d.subscription_id,
+                    ),
+                )
+                if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                    added.append(replace(d, seq=cursor.lastrowid))
+        return added
+
+    async def lane_head(self, lane: Lane) -> Delivery | None:
+        rows = await self._rows(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608 - fixed column list
+            " WHERE subscription_id = ? AND subject = ? AND status = 'pending'"
+            " ORDER BY seq LIMIT 1",
+            (lane.subscription_id, lane.subject),
+        )
+        return delivery_from(rows[0]) if rows else None
+
+    async def pending_lanes(self, subscription_id: str | None = None) -> list[Lane]:
+        rows = await self._rows(
+            "SELECT subscription_id, subject, MIN(seq) AS first FROM deliveries"
+            " WHERE status = 'pending' AND (? IS NULL OR subscription_id = ?)"
+            " GROUP BY subscription_id, subject ORDER BY first",
+            (subscription_id, subscription_id),
+        )
+        return [Lane(r["subscription_id"], r["subject"]) for r in rows]
+
+    async def record_attempt(self, attempt: Attempt, delivery: Delivery) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+                " last_error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
+                (*delivery_state(delivery), delivery.id),
+            )
+            async with db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery.id,)) as c:
+                exists = await c.fetchone()
+            if exists:
+                await db.execute(
+                    "INSERT INTO attempts (id, delivery_id, subscription_id, event_id, number,"
+                    " started_at, outcome, latency_ms, status_code, response_excerpt, error)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    attempt_values(attempt),
+                )
+
+    async def update_delivery(self, delivery: Delivery) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+                " last_error = ?, finished_at = ? WHERE id = ?",
+                (*delivery_state(delivery), delivery.id),
+            )
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        rows = await self._rows(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",  # noqa: S608
+            (delivery_id,),
+        )
+        return delivery_from(rows[0]) if rows else None
+
+    async def list_attempts(
+        self, subscription_id: str, *, limit: int = 100, event_id: str | None = None
+    ) -> list[Attempt]:
+        rows = await self._rows(
+            "SELECT * FROM attempts WHERE subscription_id = ? AND (? IS NULL OR event_id = ?)"
+            " ORDER BY rowid_ DESC LIMIT ?",
+            (subscription_id, event_id, event_id, limit),
+        )
+        return [attempt_from(r) for r in rows]
+
+    async def redrivable(self, subscription_id: str, *, since: datetime | None) -> list[Delivery]:
+        wanted = (
+            "status = 'failed'" if since is None else "status != 'pending' AND created_at >= :since"
+        )
+        rows = await self._rows(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608 - fixed fragments
+            f" WHERE subscription_id = :sub AND {_LATEST} AND {wanted} ORDER BY seq",
+            {"sub": subscription_id, "since": ts(since)},  # type: ignore[arg-type]
+        )
+        return [delivery_from(r) for r in rows]
+
+    async def fail_pending(
+        self, subscription_id: str, *, error: str, at: datetime
+    ) -> list[Delivery]:
+        async with self._tx() as db:
+            async with db.execute(
+                f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608
+                " WHERE subscription_id = ? AND status = 'pending' ORDER BY seq",
+                (subscription_id,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            await db.execute(
+                "UPDATE deliveries SET status = ?, last_error = ?, finished_at = ?"
+                " WHERE subscription_id = ? AND status = 'pending'",
+                (DeliveryStatus.FAILED.value, error, ts(at), subscription_id),
+            )
+        return [
+            replace(row, status=DeliveryStatus.FAILED, last_error=error, finished_at=at)
+            for row in map(delivery_from, rows)
+        ]
