@@ -60,19 +60,19 @@ run: venv
 bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify
 
 bench-transport: venv
-	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.transport
+	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_transport
 
 bench-registry: venv
-	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.registry
+	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_registry
 
 bench-sdg: venv
 	$(BIN)/python tools/bench_sdg.py
 
 bench-ingest: venv
-	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m tools.bench_ingest
 
 bench-notify: venv
-	bash tools/with_kafka.sh $(BIN)/python -m benchmarks.notify
+	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_notify
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

@@ -20,6 +20,7 @@ import asyncio
 import random
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaConnectionError
@@ -35,8 +36,8 @@ from shared._event_model import EventCatalog, split_type
 from shared._metrics import PipelineMetrics
 from shared._policies import CommitPolicy, DlqLimit, DlqWindow, RetryPolicy
 from shared._producer import EventPublisher
-from shared._routing import MessageContext, Router
-from shared._tracing import context_from_headers
+from shared._routing import Handler, MessageContext, Router
+from shared._tracing import context_from_traceparent
 from shared._transport import (
     ConsumerClient,
     RebalanceCallbacks,
@@ -46,6 +47,14 @@ from shared._transport import (
 )
 
 __all__ = ["ConsumerRunner"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    family: str
+    handler: Handler
+    handled: Any
+    latency: Any
 
 
 class _Abandoned(Exception):
@@ -102,6 +111,7 @@ class ConsumerRunner:
         self._since_commit = 0
         self._last_commit = time.monotonic()
         self._lag_labels: set[tuple[str, str, str]] = set()
+        self._routes: dict[tuple[str, str], _Route | str] = {}
         self.assigned = asyncio.Event()
         """Set once this member holds partitions: a test or readiness check waits on it."""
 
@@ -209,22 +219,44 @@ class ConsumerRunner:
 
     # -- one record ------------------------------------------------------------------
 
+    def _route(self, topic: str, ce_type: str) -> _Route | str:
+        """What to do with a type: its route, or the reason it is skipped. Cached per type.
+
+        Raises:
+            InvalidEvent: the type carries no major version.
+        """
+        key = (topic, ce_type)
+        cached = self._routes.get(key)
+        if cached is not None:
+            return cached
+        family, version = split_type(ce_type)
+        handler = self._router.handler_for(family)
+        latest = self._catalog.latest(family)
+        route: _Route | str
+        if handler is None or latest is None:
+            route = "unrouted"
+        elif version > latest.VERSION:
+            # A newer major version published side by side: this reader keeps to its own.
+            route = "newer_version"
+        else:
+            route = _Route(
+                family=family,
+                handler=handler,
+                handled=self._metrics.handled.labels(self.group_id, topic, family),
+                latency=self._metrics.handler_seconds.labels(self.group_id, topic),
+            )
+        self._routes[key] = route
+        return route
+
     async def _process_one(self, record: Record) -> None:
         try:
             envelope = Envelope.from_kafka(record.headers, record.value)
-            family, version = split_type(envelope.type)
+            route = self._route(record.topic, envelope.type)
         except InvalidEvent as exc:
             await self._dead_letter(record, exc, attempts=0)
             return
-        handler = self._router.handler_for(family)
-        latest = self._catalog.latest(family)
-        if handler is None or latest is None:
-            self._metrics.skipped.labels(self.group_id, record.topic, "unrouted").inc()
-            self._dlq.record(dead_lettered=False)
-            return
-        if version > latest.VERSION:
-            # A newer major version published side by side: this reader keeps to its own.
-            self._metrics.skipped.labels(self.group_id, record.topic, "newer_version").inc()
+        if isinstance(route, str):
+            self._metrics.skipped.labels(self.group_id, record.topic, route).inc()
             self._dlq.record(dead_lettered=False)
             return
         if self._dedup is not None and await self._dedup.seen(self.group_id, envelope.id):
@@ -234,17 +266,15 @@ class ConsumerRunner:
         started = time.perf_counter()
         with self._tracer.start_as_current_span(
             f"{record.topic} process",
-            context=context_from_headers(record.headers),
+            context=context_from_traceparent(envelope.traceparent, envelope.tracestate),
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": record.topic,
                 "messaging.consumer.group.name": self.group_id,
-                "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
                 "messaging.message.id": envelope.id,
-                "cloudevents.event_type": envelope.type,
             },
         ) as span:
             try:
@@ -264,7 +294,7 @@ class ConsumerRunner:
                     attempt=attempt,
                 )
                 try:
-                    await handler(event, context)
+                    await route.handler(event, context)
                     break
                 except Exception as exc:
                     self._metrics.failed.labels(
@@ -290,10 +320,8 @@ class ConsumerRunner:
         if self._dedup is not None:
             await self._dedup.mark(self.group_id, envelope.id)
         self._dlq.record(dead_lettered=False)
-        self._metrics.handled.labels(self.group_id, record.topic, family).inc()
-        self._metrics.handler_seconds.labels(self.group_id, record.topic).observe(
-            time.perf_counter() - started
-        )
+        route.handled.inc()
+        route.latency.observe(time.perf_counter() - started)
 
     async def _dead_letter(self, record: Record, error: BaseException, *, attempts: int) -> None:
         self._dlq.record(dead_lettered=True)

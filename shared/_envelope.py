@@ -18,6 +18,7 @@ SPEC_VERSION = "1.0"
 JSON_CONTENT_TYPE = "application/json"
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+_REQUIRED_SET = frozenset(_REQUIRED)
 _KNOWN = {
     "ce_specversion",
     "ce_id",
@@ -31,6 +32,8 @@ _KNOWN = {
     "traceparent",
     "tracestate",
 }
+
+_KNOWN_PRESENT = frozenset(_KNOWN)
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -65,7 +68,7 @@ class Envelope:
             ("ce_id", self.id.encode()),
             ("ce_source", self.source.encode()),
             ("ce_type", self.type.encode()),
-            ("ce_time", _format_time(self.time).encode()),
+            ("ce_time", format_time(self.time).encode()),
             ("content-type", self.datacontenttype.encode()),
         ]
         if self.subject is not None:
@@ -86,7 +89,7 @@ class Envelope:
             "id": self.id,
             "source": self.source,
             "type": self.type,
-            "time": _format_time(self.time),
+            "time": format_time(self.time),
             "datacontenttype": self.datacontenttype,
         }
         if self.subject is not None:
@@ -113,11 +116,14 @@ class Envelope:
                 raise InvalidEvent(
                     "header is not UTF-8", [Fault(f"header:{name}", "not valid UTF-8")]
                 ) from exc
-        missing = [name for name in _REQUIRED if name not in attrs]
-        if missing:
+        if not _REQUIRED_SET.issubset(attrs):
             raise InvalidEvent(
                 "not a CloudEvent in binary mode",
-                [Fault(f"header:{name}", "required header is missing") for name in missing],
+                [
+                    Fault(f"header:{name}", "required header is missing")
+                    for name in _REQUIRED
+                    if name not in attrs
+                ],
             )
         if attrs["ce_specversion"] != SPEC_VERSION:
             raise InvalidEvent(
@@ -127,11 +133,11 @@ class Envelope:
         if value is None:
             raise InvalidEvent("event has no data", [Fault("value", "record value is empty")])
         time = _parse_time(attrs.get("ce_time"))
-        extensions = {
-            name[3:]: text
-            for name, text in attrs.items()
-            if name.startswith("ce_") and name not in _KNOWN
-        }
+        extensions = (
+            {n[3:]: t for n, t in attrs.items() if n.startswith("ce_") and n not in _KNOWN}
+            if len(attrs) > len(_KNOWN_PRESENT.intersection(attrs))
+            else {}
+        )
         return cls(
             id=attrs["ce_id"],
             source=attrs["ce_source"],
@@ -146,7 +152,7 @@ class Envelope:
         )
 
 
-def _format_time(moment: datetime) -> str:
+def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -44,7 +44,7 @@ class Event(BaseModel):
         return self.key()
 
     def to_json(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"))
+        return self.__pydantic_serializer__.to_json(self)
 
 
 def split_type(ce_type: str) -> tuple[str, int]:
@@ -68,12 +68,14 @@ class EventCatalog:
     def __init__(self) -> None:
         self._models: dict[tuple[str, int], type[Event]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._resolved: dict[str, tuple[str, int, type[Event]]] = {}
 
     def register(self, model: type[Event]) -> type[Event]:
         key = (model.TYPE, model.VERSION)
         if key in self._models and self._models[key] is not model:
             raise ValueError(f"{model.ce_type()} is already registered")
         self._models[key] = model
+        self._resolved.clear()
         return model
 
     def register_upcaster(self, family: str, from_version: int, upcaster: Upcaster) -> None:
@@ -97,17 +99,14 @@ class EventCatalog:
             InvalidEvent: unknown family, a version newer than this reader knows, a body
                 that is not JSON or that fails the model (each fault with its JSON pointer).
         """
-        family, version = split_type(envelope.type)
-        model = self.latest(family)
-        if model is None:
-            raise InvalidEvent(
-                "unknown event type", [Fault("header:ce_type", f"no model for {family!r}")]
-            )
-        if version > model.VERSION:
-            raise InvalidEvent(
-                "event version is newer than this reader",
-                [Fault("header:ce_type", f"reads up to v{model.VERSION}, got v{version}")],
-            )
+        family, version, model = self._resolve(envelope.type)
+        if version == model.VERSION:
+            try:
+                return model.model_validate_json(envelope.data)
+            except ValidationError as exc:
+                raise InvalidEvent(
+                    f"{envelope.type} does not match its model", faults_of(exc)
+                ) from exc
         try:
             body = orjson.loads(envelope.data)
         except orjson.JSONDecodeError as exc:
@@ -127,11 +126,31 @@ class EventCatalog:
         except ValidationError as exc:
             raise InvalidEvent(f"{envelope.type} does not match its model", faults_of(exc)) from exc
 
+    def _resolve(self, ce_type: str) -> tuple[str, int, type[Event]]:
+        resolved = self._resolved.get(ce_type)
+        if resolved is not None:
+            return resolved
+        family, version = split_type(ce_type)
+        model = self.latest(family)
+        if model is None:
+            raise InvalidEvent(
+                "unknown event type", [Fault("header:ce_type", f"no model for {family!r}")]
+            )
+        if version > model.VERSION:
+            raise InvalidEvent(
+                "event version is newer than this reader",
+                [Fault("header:ce_type", f"reads up to v{model.VERSION}, got v{version}")],
+            )
+        self._resolved[ce_type] = (family, version, model)
+        return family, version, model
+
 
 def faults_of(exc: ValidationError) -> list[Fault]:
     """Each pydantic error as a fault located by JSON pointer."""
     faults = []
     for err in exc.errors():
-        pointer = "".join(f"/{part}" for part in err["loc"])
+        pointer = "".join(
+            "/" + str(part).replace("~", "~0").replace("/", "~1") for part in err["loc"]
+        )
         faults.append(Fault(pointer, err["msg"]))
     return faults

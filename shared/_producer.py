@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
-from shared._envelope import Envelope, new_event_id
+from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
 from shared._tracing import trace_headers
@@ -19,10 +20,17 @@ from shared._transport import ProducerClient
 
 __all__ = ["EventPublisher", "Outgoing"]
 
+_SPEC = SPEC_VERSION.encode()
+_JSON = JSON_CONTENT_TYPE.encode()
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One event to publish, with the attributes a caller may pin (e.g. a stable id)."""
+    """One event to publish, with the attributes a caller may pin.
+
+    The outbox relay pins `event_id`, `time` and `traceparent` to what was stored with the
+    change, so a re-published event is the same event, in the trace it was born in.
+    """
 
     topic: str
     event: Event
@@ -32,12 +40,11 @@ class Outgoing:
 
 
 class EventPublisher:
-    """Publishes events as CloudEvents on an idempotent, `acks=all` producer.
+    """Publishes events as CloudEvents (binary mode) on an idempotent `acks=all` producer.
 
-    `publish` only enqueues: it returns once the record is in the producer's batch, with a
-    future that resolves when the broker acknowledges it. `publish_all` enqueues a whole
-    batch and then waits for every acknowledgement, so a batch costs one round trip, not one
-    per message. `close` flushes before it stops.
+    `publish_all` enqueues a whole batch under one producer span and then waits for every
+    acknowledgement: a batch costs one round trip, not one per message. `publish` enqueues a
+    single event and returns its delivery future. `close` flushes before it stops.
     """
 
     def __init__(
@@ -49,7 +56,7 @@ class EventPublisher:
         metrics: PipelineMetrics | None = None,
     ) -> None:
         self._client = client
-        self._source = source
+        self._source = source.encode()
         self._tracer = tracer or trace.NoOpTracer()
         self._metrics = metrics
         self._started = False
@@ -68,53 +75,75 @@ class EventPublisher:
                 await self._client.stop()
 
     async def publish(self, item: Outgoing) -> asyncio.Future[Any]:
-        """Enqueue one event; the returned future resolves on the broker's acknowledgement."""
-        event = item.event
-        key = event.key()
+        """Enqueue one event; the future resolves on the broker's acknowledgement."""
+        [future] = await self._enqueue([item])
+        return future
+
+    async def publish_all(self, items: Sequence[Outgoing]) -> list[Any]:
+        """Enqueue every item, then wait for all acknowledgements (results in order).
+
+        Raises:
+            the first delivery error; other items of the batch may have been written.
+        """
+        futures = await self._enqueue(items)
+        return list(await asyncio.gather(*futures))
+
+    async def _enqueue(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
+        if not items:
+            return []
+        topics = sorted({item.topic for item in items})
         with self._tracer.start_as_current_span(
-            f"{item.topic} publish",
+            f"{topics[0]} send" if len(topics) == 1 else "send",
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "send",
-                "messaging.destination.name": item.topic,
-                "messaging.kafka.message.key": key,
-                "cloudevents.event_type": event.ce_type(),
+                "messaging.destination.name": ",".join(topics),
+                "messaging.batch.message_count": len(items),
             },
-        ) as span:
-            envelope = Envelope(
-                id=item.event_id or new_event_id(),
-                source=self._source,
-                type=event.ce_type(),
-                data=event.to_json(),
-                subject=event.subject(),
-            )
-            if item.time is not None:
-                envelope = _with_time(envelope, item.time)
+        ):
             carrier = trace_headers()
-            # A caller replaying stored work (the outbox) pins the trace it was born in.
-            traceparent = item.traceparent or carrier.get("traceparent")
-            envelope = envelope.with_trace(traceparent, carrier.get("tracestate"))
-            span.set_attribute("messaging.message.id", envelope.id)
-            future = await self._client.send(
-                item.topic,
-                value=envelope.data,
-                key=key.encode(),
-                headers=envelope.to_headers(),
+        current_parent = carrier.get("traceparent")
+        tracestate = carrier.get("tracestate")
+        now = format_time(datetime.now(UTC)).encode()
+        futures = []
+        for item in items:
+            event = item.event
+            key = event.key()
+            headers = [
+                ("ce_specversion", _SPEC),
+                ("ce_id", (item.event_id or str(uuid.uuid4())).encode()),
+                ("ce_source", self._source),
+                ("ce_type", event.ce_type().encode()),
+                ("ce_time", format_time(item.time).encode() if item.time else now),
+                ("content-type", _JSON),
+            ]
+            subject = event.subject()
+            if subject is not None:
+                headers.append(("ce_subject", subject.encode()))
+            traceparent = item.traceparent or current_parent
+            if traceparent:
+                encoded = traceparent.encode()
+                headers.append(("ce_traceparent", encoded))
+                headers.append(("traceparent", encoded))
+                if tracestate and not item.traceparent:
+                    headers.append(("tracestate", tracestate.encode()))
+            futures.append(
+                await self._client.send(
+                    item.topic, value=event.to_json(), key=key.encode(), headers=headers
+                )
             )
         if self._metrics is not None:
-            counter = self._metrics.published.labels(item.topic)
-            future.add_done_callback(lambda f: None if f.exception() else counter.inc())
-        return future
+            published = self._metrics.published
+            counts = {topic: sum(1 for item in items if item.topic == topic) for topic in topics}
 
-    async def publish_all(self, items: Sequence[Outgoing]) -> list[Any]:
-        """Enqueue every item, then wait for all acknowledgements (in order).
+            def count(acked: asyncio.Future[Any]) -> None:
+                if not acked.cancelled() and acked.exception() is None:
+                    for topic, n in counts.items():
+                        published.labels(topic).inc(n)
 
-        Raises:
-            the first delivery error; items before it may have been written.
-        """
-        futures = [await self.publish(item) for item in items]
-        return list(await asyncio.gather(*futures))
+            asyncio.gather(*futures).add_done_callback(count)
+        return futures
 
     async def publish_raw(
         self,
@@ -126,9 +155,3 @@ class EventPublisher:
     ) -> asyncio.Future[Any]:
         """Enqueue a record as it is (dead letters, redrives)."""
         return await self._client.send(topic, value=value, key=key, headers=list(headers))
-
-
-def _with_time(envelope: Envelope, moment: datetime) -> Envelope:
-    from dataclasses import replace
-
-    return replace(envelope, time=moment)

@@ -26,6 +26,7 @@ __all__ = [
     "JsonlSpanExporter",
     "build_tracer_provider",
     "context_from_headers",
+    "context_from_traceparent",
     "current_traceparent",
     "trace_headers",
 ]
@@ -82,6 +83,16 @@ def context_from_headers(
 
 
 _FIELDS = {"traceparent", "tracestate"}
+
+
+def context_from_traceparent(traceparent: str | None, tracestate: str | None = None) -> Context:
+    """The remote parent named by a `traceparent` value (an empty context when None)."""
+    if not traceparent:
+        return Context()
+    carrier = {"traceparent": traceparent}
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    return _PROPAGATOR.extract(carrier)
 
 
 class JsonlSpanExporter(SpanExporter):

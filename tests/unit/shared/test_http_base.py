@@ -49,8 +49,12 @@ async def server() -> AsyncIterator[TestServer]:
     app.router.add_get("/crash", crash)
     app.router.add_post("/echo", echo)
     app[STATE] = state
-    async with TestServer(app, host="127.0.0.1") as srv:
+    srv = TestServer(app, host="127.0.0.1")
+    await srv.start_server()
+    try:
         yield srv
+    finally:
+        await srv.close()
 
 
 async def test_health_readiness_and_metrics(server: TestServer) -> None:

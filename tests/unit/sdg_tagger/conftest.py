@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from services.sdg_tagger import SdgTagger
+
+
+@pytest.fixture(scope="session")
+def tagger() -> SdgTagger:
+    return SdgTagger.load()
