@@ -33,15 +33,18 @@ from shared._lifecycle import CleanupContext, consumer_context, publisher_contex
 from shared._logging import configure_logging
 from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
 from shared._metrics import PipelineMetrics
+from shared._observability import Observability, build_observability
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
+from shared._request_body import read_body, read_json, read_model, validate_model
 from shared._routing import Handler, MessageContext, Router
 from shared._settings import CommonSettings, load_settings
 from shared._tracing import (
     JsonlSpanExporter,
     build_tracer_provider,
     context_from_headers,
+    context_from_traceparent,
     current_traceparent,
     trace_headers,
 )
@@ -87,6 +90,7 @@ __all__ = [
     "MemoryTransport",
     "MessageContext",
     "NotFound",
+    "Observability",
     "Outgoing",
     "PipelineMetrics",
     "ProblemError",
@@ -104,10 +108,12 @@ __all__ = [
     "TopicSpec",
     "Transport",
     "Upcaster",
+    "build_observability",
     "build_tracer_provider",
     "configure_logging",
     "consumer_context",
     "context_from_headers",
+    "context_from_traceparent",
     "create_base_app",
     "current_traceparent",
     "dead_letter_headers",
@@ -118,7 +124,11 @@ __all__ = [
     "new_event_id",
     "problem_response",
     "publisher_context",
+    "read_body",
+    "read_json",
+    "read_model",
     "serve",
     "split_type",
     "trace_headers",
+    "validate_model",
 ]
