@@ -28,6 +28,11 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
+    topic_namespace: str = Field(
+        default="",
+        description="Prefix of every topic name, for sharing one cluster between environments.",
+        validation_alias="TABRIDGE_TOPIC_NAMESPACE",
+    )
     trace_dir: str | None = Field(
         default=None,
         description="Where spans are kept as JSON lines when no OTLP endpoint is configured.",

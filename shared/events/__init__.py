@@ -23,6 +23,7 @@ from shared.events.topics import (
     PARTNER_RECORDS,
     SDG_TAGS,
     WEBHOOK_DLQ,
+    namespaced,
     topic_specs,
 )
 
@@ -51,5 +52,6 @@ __all__ = [
     "TargetTag",
     "WebhookDeliveryFailed",
     "build_catalog",
+    "namespaced",
     "topic_specs",
 ]

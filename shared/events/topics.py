@@ -13,12 +13,19 @@ PARTNER_LINKS = "tabridge.partner.links"
 OPS_EVENTS = "tabridge.ops.events"
 WEBHOOK_DLQ = "tabridge.webhooks.dlq"
 
+
+def namespaced(name: str, namespace: str = "") -> str:
+    """The topic `name` within a namespace (`TABRIDGE_TOPIC_NAMESPACE`): several
+    environments, or several tests, can share one cluster without seeing each other."""
+    return f"{namespace}.{name}" if namespace else name
+
+
 _WEEK_MS = 7 * 24 * 3600 * 1000
 _YEAR_MS = 365 * 24 * 3600 * 1000
 
 
 def topic_specs(
-    *, replication_factor: int = 1, min_insync_replicas: int | None = None
+    *, replication_factor: int = 1, min_insync_replicas: int | None = None, namespace: str = ""
 ) -> list[TopicSpec]:
     """The topics to create; production uses replication 3 and min ISR 2 (see deploy/)."""
     rf, isr = replication_factor, min_insync_replicas
@@ -27,7 +34,7 @@ def topic_specs(
         name: str, partitions: int, *, compacted: bool = False, retention_ms: int | None
     ) -> TopicSpec:
         return TopicSpec(
-            name,
+            namespaced(name, namespace),
             partitions,
             rf,
             compacted=compacted,
@@ -46,9 +53,13 @@ def topic_specs(
         spec(OPS_EVENTS, 3, retention_ms=4 * _WEEK_MS),
         spec(WEBHOOK_DLQ, 3, retention_ms=4 * _WEEK_MS),
     ]
-    dlqs = [
-        spec(dlq_topic(t.name), 1, retention_ms=4 * _WEEK_MS)
-        for t in main
-        if t.name not in {WEBHOOK_DLQ}
+    bases = [
+        ACTIVITY_EVENTS,
+        ACTIVITY_SNAPSHOTS,
+        SDG_TAGS,
+        PARTNER_RECORDS,
+        PARTNER_LINKS,
+        OPS_EVENTS,
     ]
+    dlqs = [spec(dlq_topic(name), 1, retention_ms=4 * _WEEK_MS) for name in bases]
     return main + dlqs
