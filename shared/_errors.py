@@ -25,9 +25,14 @@ class Fault:
 
 
 class TaBridgeError(Exception):
-    """Base of every error ta-bridge raises on purpose."""
+    """Base of every error ta-bridge raises on purpose.
+
+    `code` is the machine-readable name; `http_status`, when set, overrides the status
+    the HTTP layer would choose from the class (e.g. a Conflict that is a 412).
+    """
 
     code = "error"
+    http_status: int | None = None
 
 
 class InvalidInput(TaBridgeError):

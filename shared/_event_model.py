@@ -126,6 +126,10 @@ class EventCatalog:
         except ValidationError as exc:
             raise InvalidEvent(f"{envelope.type} does not match its model", faults_of(exc)) from exc
 
+    def decode_body(self, ce_type: str, data: bytes) -> Event:
+        """Decode a body stored apart from its envelope (an outbox row, a replay)."""
+        return self.decode(Envelope(id="", source="", type=ce_type, data=data))
+
     def _resolve(self, ce_type: str) -> tuple[str, int, type[Event]]:
         resolved = self._resolved.get(ce_type)
         if resolved is not None:

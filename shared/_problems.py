@@ -65,9 +65,12 @@ def problem_response(problem: ProblemError, instance: str | None = None) -> web.
 def problem_from_error(error: TaBridgeError) -> ProblemError:
     """Map the domain error tree onto HTTP."""
     if isinstance(error, InvalidInput):
-        return ProblemError(422, error.code, "Invalid input", error.message, faults=error.faults)
+        status = error.http_status or 422
+        return ProblemError(status, error.code, "Invalid input", error.message, faults=error.faults)
     if isinstance(error, NotFound):
-        return ProblemError(404, error.code, "Not found", str(error))
+        return ProblemError(error.http_status or 404, error.code, "Not found", str(error))
     if isinstance(error, Conflict):
-        return ProblemError(409, error.code, "Conflict", str(error))
+        status = error.http_status or 409
+        title = "Precondition failed" if status == 412 else "Conflict"
+        return ProblemError(status, error.code, title, str(error))
     return ProblemError(500, error.code, "Internal error", "the error was logged")

@@ -211,18 +211,24 @@ class KafkaTransport:
         return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
     async def end_offsets(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
-        """The high watermark of every partition of `topics`."""
+        """The high watermark of every partition of `topics` (missing topics are left out)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(list(topics))
+        finally:
+            await admin.close()
+        partitions = [
+            TopicPartition(str(topic["topic"]), int(part["partition"]))
+            for topic in described
+            if not topic.get("error_code")
+            for part in topic.get("partitions", [])
+        ]
+        if not partitions:
+            return {}
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers)
         await consumer.start()
         try:
-            await consumer.topics()  # loads cluster metadata for every topic
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            if not partitions:
-                return {}
             ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         finally:
             await consumer.stop()

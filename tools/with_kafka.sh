@@ -5,7 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 started=""
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
-    if ! bash "$ROOT/deploy/kafka/kafka.sh" status >/dev/null 2>&1; then
+    # A broker already answering on the port (ours or another) is used as it is.
+    if ! bash "$ROOT/deploy/kafka/kafka.sh" status >/dev/null 2>&1 \
+        && ! (exec 3<>/dev/tcp/127.0.0.1/19092) 2>/dev/null; then
         bash "$ROOT/deploy/kafka/kafka.sh" start
         started=1
     fi

@@ -232,9 +232,19 @@ do_start() {
 
     ensure_jars
 
-    # Fresh data dir: delete only what this script creates (never the whole KAFKA_DATA_DIR).
-    rm -rf "$LOG_DIRS"
-    rm -f "$LOG_FILE" "$PROPS"
+    # KAFKA_KEEP_DATA=1 restarts on the existing log dirs (a broker restart, topics kept);
+    # otherwise: a fresh data dir, deleting only what this script creates.
+    local keep=""
+    if [ "${KAFKA_KEEP_DATA:-0}" = 1 ] && [ -f "$LOG_DIRS/meta.properties" ]; then
+        keep=1
+    fi
+    if [ -z "$keep" ]; then
+        rm -rf "$LOG_DIRS"
+        rm -f "$LOG_FILE"
+    elif [ -f "$LOG_FILE" ]; then
+        mv -f "$LOG_FILE" "$LOG_FILE.previous"  # readiness reads this run's log only
+    fi
+    rm -f "$PROPS"
     mkdir -p "$LOG_DIRS"
     write_props
 
@@ -242,7 +252,7 @@ do_start() {
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)"
     t1="$(now)"
     # shellcheck disable=SC2086
-    if ! java $KAFKA_HEAP_OPTS "${LOG_OPTS[@]}" -cp "$cp" kafka.tools.StorageTool \
+    if [ -z "$keep" ] && ! java $KAFKA_HEAP_OPTS "${LOG_OPTS[@]}" -cp "$cp" kafka.tools.StorageTool \
             format -t "$cluster_id" -c "$PROPS" >>"$LOG_FILE" 2>&1 9>&-; then
         err "storage format failed."
         tail_log 40

@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from structlog.typing import FilteringBoundLogger
+
 from .attempts import attempt_record, delivery_after
 from .clock import Clock
 from .deliveries import AttemptOutcome, Delivery, DeliveryStatus, Lane
@@ -30,6 +32,11 @@ from .store import NotifierStore
 from .subscriptions import Subscription, SubscriptionStatus
 
 DeadLetter = Callable[[Delivery], Awaitable[None]]
+#: Told when a subscription becomes disabled, with a reason code: ``gone`` (HTTP 410),
+#: ``failing_window`` or ``partner``; called before the status is stored, retried until it
+#: returns, so a crash in between repeats the notice rather than losing it.
+Disabled = Callable[[Subscription, str], Awaitable[None]]
+Logger = logging.Logger | FilteringBoundLogger
 
 
 @dataclass(frozen=True)
@@ -59,9 +66,10 @@ class Dispatcher:
         schedule: RetrySchedule,
         community_members: CommunityMembers,
         dead_letter: DeadLetter,
+        on_disabled: Disabled | None = None,
         metrics: DeliveryMetrics | None = None,
         limits: DispatchLimits | None = None,
-        logger: logging.Logger | None = None,
+        logger: Logger | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -69,9 +77,10 @@ class Dispatcher:
         self._schedule = schedule
         self._members = community_members
         self._dead_letter = dead_letter
+        self._on_disabled = on_disabled
         self._metrics = metrics or NullMetrics()
         self._limits = limits or DispatchLimits()
-        self._log = logger or logging.getLogger(__name__)
+        self._log: Logger = logger or logging.getLogger(__name__)
         self._lanes: dict[Lane, _LaneTask] = {}
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._per_subscription: dict[str, asyncio.Semaphore] = {}
@@ -110,8 +119,13 @@ class Dispatcher:
         for lane in await self._store.pending_lanes(subscription_id):
             self._kick(lane)
 
-    async def disable(self, subscription: Subscription, reason: str) -> Subscription:
-        """Disable a subscription; its pending deliveries end failed and are dead-lettered."""
+    async def disable(
+        self, subscription: Subscription, reason: str, *, code: str = "partner"
+    ) -> Subscription:
+        """Disable a subscription; its pending deliveries end failed and are dead-lettered.
+
+        ``code`` (``gone``, ``failing_window``, ``partner``) is what ``on_disabled`` is told.
+        """
         current = await self._store.get_subscription(subscription.id) or subscription
         if current.status is SubscriptionStatus.DISABLED:
             disabled = current
@@ -119,6 +133,9 @@ class Dispatcher:
             disabled = current.with_status(
                 SubscriptionStatus.DISABLED, now=self._clock.now(), reason=reason
             )
+            hook = self._on_disabled
+            if hook is not None:
+                await self._until_done(f"disable notice of {subscription.id}", hook, disabled, code)
             await self._store.save_subscription(disabled)
             self._log.warning("subscription %s disabled: %s", subscription.id, reason)
         failed = await self._store.fail_pending(
@@ -186,8 +203,11 @@ class Dispatcher:
         if head.attempts >= self._schedule.max_attempts:
             await self._exhaust(head)
             return True
-        await self._clock.sleep_until(head.next_attempt_at)
-        current = await self._store.get_subscription(lane.subscription_id)
+        current: Subscription | None = subscription
+        if head.next_attempt_at > self._clock.now():
+            await self._clock.sleep_until(head.next_attempt_at)
+            # The partner may have paused, changed or deleted it while we slept.
+            current = await self._store.get_subscription(lane.subscription_id)
         if current is None or current.status is not SubscriptionStatus.ACTIVE:
             return True
         await self._attempt(current, head)
@@ -216,7 +236,8 @@ class Dispatcher:
         attempt = attempt_record(head, result, started_at=now)
         if result.outcome is AttemptOutcome.DELIVERED:
             await self._store.record_attempt(attempt, delivery_after(head, result, at=finished))
-            await self._store.note_endpoint_success(subscription.id)
+            if subscription.failing_since is not None:
+                await self._store.note_endpoint_success(subscription.id)
             self._metrics.delivered()
             return
         updated = delivery_after(
@@ -229,11 +250,15 @@ class Dispatcher:
         )
         await self._store.record_attempt(attempt, updated)
         if result.outcome is AttemptOutcome.GONE:
-            await self.disable(subscription, "the endpoint answered 410 Gone")
+            await self.disable(subscription, "the endpoint answered 410 Gone", code="gone")
             return
         failing_since = await self._store.note_endpoint_failure(subscription.id, finished)
         if failing_since is not None and finished - failing_since >= self._limits.failure_window:
-            await self.disable(subscription, f"the endpoint has failed since {failing_since}")
+            await self.disable(
+                subscription,
+                f"the endpoint has failed since {failing_since}",
+                code="failing_window",
+            )
 
     async def _exhaust(self, delivery: Delivery) -> None:
         """Dead-letter, then mark failed: a crash in between dead-letters it twice, not never."""
@@ -244,13 +269,21 @@ class Dispatcher:
         self._log.warning("delivery %s of %s exhausted", delivery.id, delivery.event_id)
 
     async def _hand_to_dead_letter(self, delivery: Delivery) -> None:
+        await self._until_done(
+            f"dead-letter hand-off of {delivery.id}", self._dead_letter, delivery
+        )
+
+    async def _until_done(
+        self, what: str, call: Callable[..., Awaitable[None]], *args: object
+    ) -> None:
+        """Await ``call(*args)`` until it succeeds, backing off on the retry schedule."""
         attempt = 1
         while True:
             try:
-                await self._dead_letter(delivery)
+                await call(*args)
                 return
             except Exception:
-                self._log.exception("dead-letter hand-off of %s failed; retrying", delivery.id)
+                self._log.exception("%s failed; retrying", what)
                 attempt += 1
                 retry_at = self._schedule.next_attempt_at(now=self._clock.now(), attempt=attempt)
                 await self._clock.sleep_until(retry_at)

@@ -26,6 +26,10 @@ class MemoryStore:
         for key_hash in key_hashes:
             self._keys[key_hash] = partner.id
 
+    async def set_partner_keys(self, partner: Partner, *, key_hashes: Iterable[str]) -> None:
+        self._keys = {h: p for h, p in self._keys.items() if p != partner.id}
+        await self.add_partner(partner, key_hashes=key_hashes)
+
     async def partner_by_key_hash(self, key_hash: str) -> Partner | None:
         partner_id = self._keys.get(key_hash)
         return self._partners.get(partner_id) if partner_id else None

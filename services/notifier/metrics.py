@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
 from .deliveries import AttemptOutcome
 
 
@@ -39,3 +41,52 @@ class NullMetrics:
 
     def failed(self) -> None:
         pass
+
+
+class PrometheusDeliveryMetrics:
+    """:class:`DeliveryMetrics` as Prometheus series on the process's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._enqueued = Counter(
+            "notifier_deliveries_enqueued_total",
+            "Deliveries durably queued (one event for one subscription).",
+            registry=registry,
+        )
+        self._delivered = Counter(
+            "notifier_deliveries_delivered_total",
+            "Deliveries that got a 2xx answer.",
+            registry=registry,
+        )
+        self._failed = Counter(
+            "notifier_deliveries_failed_total",
+            "Deliveries that ended failed and went to the webhook DLQ.",
+            registry=registry,
+        )
+        self._attempts = Counter(
+            "notifier_delivery_attempts_total",
+            "HTTP attempts by outcome (delivered, retry, gone, refused).",
+            ["outcome"],
+            registry=registry,
+        )
+        self._latency = Histogram(
+            "notifier_delivery_attempt_seconds",
+            "Duration of one HTTP attempt, by outcome.",
+            ["outcome"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry,
+        )
+        for outcome in AttemptOutcome:
+            self._attempts.labels(outcome.value)
+
+    def enqueued(self, count: int) -> None:
+        self._enqueued.inc(count)
+
+    def attempted(self, outcome: AttemptOutcome, latency_seconds: float) -> None:
+        self._attempts.labels(outcome.value).inc()
+        self._latency.labels(outcome.value).observe(latency_seconds)
+
+    def delivered(self) -> None:
+        self._delivered.inc()
+
+    def failed(self) -> None:
+        self._failed.inc()

@@ -8,6 +8,11 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from yarl import URL
+
+from shared import context_from_traceparent, trace_headers
 
 from .deliveries import RESPONSE_EXCERPT_BYTES, AttemptOutcome
 from .errors import UnsafeTargetError
@@ -49,19 +54,58 @@ def vetted_session(
 
 
 class WebhookSender:
-    """POSTs a signed body and classifies the answer; never raises for the endpoint's faults."""
+    """POSTs a signed body and classifies the answer; never raises for the endpoint's faults.
+
+    Each attempt is a CLIENT span, child of the ``traceparent`` header it is given (the
+    event's trace), and the header sent is the span's own: the receiver continues the trace
+    that began with the change in the registry.
+    """
 
     def __init__(
-        self, session: aiohttp.ClientSession, policy: TargetPolicy, *, timeout: float = 15.0
+        self,
+        session: aiohttp.ClientSession,
+        policy: TargetPolicy,
+        *,
+        timeout: float = 15.0,
+        tracer: Tracer | None = None,
     ) -> None:
         self._session = session
         self._policy = policy
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._tracer = tracer or trace.NoOpTracer()
 
     async def send(
         self, url: str, *, headers: dict[str, str], body: bytes, now: datetime
     ) -> SendResult:
         """Deliver once; ``now`` anchors an HTTP-date Retry-After."""
+        try:
+            target = URL(url)
+        except ValueError:
+            target = URL()  # the policy check below refuses it
+        with self._tracer.start_as_current_span(
+            "POST",
+            context=context_from_traceparent(headers.get("traceparent")),
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": "POST",
+                "server.address": target.raw_host or "",
+                "server.port": target.port or 0,
+                "url.path": target.path,
+                "webhook.id": headers.get("webhook-id", ""),
+            },
+        ) as span:
+            traced = {**headers, **trace_headers()} if span.is_recording() else headers
+            result = await self._send(url, headers=traced, body=body, now=now)
+            span.set_attribute("webhook.outcome", result.outcome.value)
+            if result.status_code is not None:
+                span.set_attribute("http.response.status_code", result.status_code)
+            if result.outcome is not AttemptOutcome.DELIVERED:
+                span.set_status(Status(StatusCode.ERROR, result.error or result.outcome.value))
+            return result
+
+    async def _send(
+        self, url: str, *, headers: dict[str, str], body: bytes, now: datetime
+    ) -> SendResult:
         started = time.perf_counter()
 
         def elapsed() -> int:

@@ -83,6 +83,19 @@ class SqliteStore:
                 [(h, partner.id) for h in key_hashes],
             )
 
+    async def set_partner_keys(self, partner: Partner, *, key_hashes: Iterable[str]) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO partners (id, name) VALUES (?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                (partner.id, partner.name),
+            )
+            await db.execute("DELETE FROM partner_keys WHERE partner_id = ?", (partner.id,))
+            await db.executemany(
+                "INSERT OR REPLACE INTO partner_keys (key_hash, partner_id) VALUES (?, ?)",
+                [(h, partner.id) for h in key_hashes],
+            )
+
     async def partner_by_key_hash(self, key_hash: str) -> Partner | None:
         rows = await self._rows(
             "SELECT p.id, p.name FROM partner_keys k JOIN partners p ON p.id = k.partner_id"

@@ -25,9 +25,16 @@ PREFIX = "/v1/subscriptions"
 MAX_PAGE = 500
 
 
-def add_subscription_routes(app: web.Application, manager: SubscriptionManager) -> None:
-    """Register the subscription API on ``app`` (before it starts)."""
-    app[MANAGER] = manager
+def add_subscription_routes(
+    app: web.Application, manager: SubscriptionManager | None = None
+) -> None:
+    """Register the subscription API on ``app`` (before it starts).
+
+    Without ``manager``, the app's start-up must set ``app[MANAGER]`` (the composition root
+    does, once the dispatcher it needs is running).
+    """
+    if manager is not None:
+        app[MANAGER] = manager
     routes = [
         web.post(PREFIX, create),
         web.get(PREFIX, list_subscriptions, allow_head=False),

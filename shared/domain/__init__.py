@@ -22,6 +22,7 @@ from shared.domain.activity import (
     Status,
 )
 from shared.domain.codelists import Codelists, Community, DevelopmentStatus, load_codelists
+from shared.domain.rules import check_fields
 
 __all__ = [
     "UN_LANGUAGES",
@@ -46,5 +47,6 @@ __all__ = [
     "SdgTags",
     "Stage",
     "Status",
+    "check_fields",
     "load_codelists",
 ]

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.domain.codelists import DevelopmentStatus, load_codelists
+from shared.domain.codelists import DevelopmentStatus
 
 Language = Literal["ar", "zh", "en", "fr", "ru", "es"]
 UN_LANGUAGES: tuple[Language, ...] = ("ar", "zh", "en", "fr", "ru", "es")
@@ -73,28 +73,11 @@ class Modality(StrEnum):
 
 
 class Beneficiary(_Model):
+    """A beneficiary country. Its status is checked (or filled in) against the code list by
+    `shared.domain.rules` when a change is written, not when a stored record is read."""
+
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     status: DevelopmentStatus | None = None
-
-    @model_validator(mode="after")
-    def _known_country(self) -> Self:
-        lists = load_codelists()
-        if self.country not in lists.countries:
-            raise ValueError(f"{self.country!r} is not an ISO 3166-1 alpha-2 country code")
-        derived = lists.development_status(self.country)
-        if derived is None:
-            raise ValueError(
-                f"{self.country} is a developed economy; TA beneficiaries are developing "
-                "countries, LDCs and economies in transition"
-            )
-        if self.status is None:
-            object.__setattr__(self, "status", derived)
-        elif self.status != derived:
-            raise ValueError(
-                f"{self.country} is {derived!r} on the list as of {lists.status_as_of}, "
-                f"not {self.status!r}"
-            )
-        return self
 
 
 class LeadUnit(_Model):
@@ -209,7 +192,9 @@ class ActivityFields(_Model):
     stage: Stage = Stage.NEEDS_ASSESSMENT
     status: Status = Status.PIPELINE
     beneficiaries: list[Beneficiary] = Field(default_factory=list, max_length=200)
-    regional_communities: list[str] = Field(default_factory=list, max_length=16)
+    regional_communities: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,8}$")]] = Field(
+        default_factory=list, max_length=16
+    )
     lead_unit: LeadUnit
     partners: list[Partner] = Field(default_factory=list, max_length=100)
     modality: Modality = Modality.BILATERAL
@@ -233,10 +218,6 @@ class ActivityFields(_Model):
     @field_validator("regional_communities")
     @classmethod
     def _communities(cls, codes: list[str]) -> list[str]:
-        known = load_codelists().communities
-        for code in codes:
-            if code not in known:
-                raise ValueError(f"{code!r} is not a known regional community ({', '.join(known)})")
         return sorted(set(codes))
 
     @field_validator("beneficiaries")

@@ -35,15 +35,29 @@ def write_iati(activities: Iterable[FeedActivity], *, generated: datetime) -> It
     input still yields a well-formed document (which the schema, needing one activity,
     rejects: publish no file rather than an empty one).
     """
-    yield (
+    yield document_start(generated)
+    for activity in activities:
+        yield activity_bytes(activity)
+    yield DOCUMENT_END
+
+
+DOCUMENT_END = b"</iati-activities>\n"
+
+
+def document_start(generated: datetime) -> bytes:
+    """The XML declaration and the ``iati-activities`` start tag (for async streaming)."""
+    return (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<iati-activities version="2.03" generated-datetime="'
         + generated.isoformat().encode()
         + b'">\n'
     )
-    for activity in activities:
-        yield etree.tostring(activity_element(activity), encoding="utf-8") + b"\n"
-    yield b"</iati-activities>\n"
+
+
+def activity_bytes(activity: FeedActivity) -> bytes:
+    """One serialised ``iati-activity`` element and a newline."""
+    chunk: bytes = etree.tostring(activity_element(activity), encoding="utf-8")
+    return chunk + b"\n"
 
 
 def _sub(parent: Any, tag: str, **attrs: str | None) -> Any:

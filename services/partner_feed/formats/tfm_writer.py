@@ -52,10 +52,22 @@ def write_tfm_json(records: Iterable[TfmRecord]) -> Iterator[bytes]:
     """A JSON array, one chunk per record; memory bounded by one record."""
     yield b"["
     for i, record in enumerate(records):
-        yield (b",\n" if i else b"\n") + orjson.dumps(
-            record.model_dump(mode="json", exclude_none=True)
-        )
+        yield (b",\n" if i else b"\n") + tfm_json_item(record)
     yield b"\n]\n"
+
+
+def tfm_json_item(record: TfmRecord) -> bytes:
+    """One record as compact JSON (no separator), for callers that stream themselves."""
+    return orjson.dumps(record.model_dump(mode="json", exclude_none=True))
+
+
+def tfm_csv_row(record: TfmRecord) -> bytes:
+    """One CSV line for ``record`` (the header is ``tfm_csv_header()``)."""
+    return b"".join(csv_bytes([record_to_row(record)]))
+
+
+def tfm_csv_header() -> bytes:
+    return b"".join(csv_bytes([HEADER]))
 
 
 def write_tfm_csv(records: Iterable[TfmRecord]) -> Iterator[bytes]:

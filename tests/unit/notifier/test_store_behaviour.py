@@ -77,6 +77,15 @@ async def test_partner_keys(store: NotifierStore) -> None:
     assert await store.partner_by_key_hash("nope") is None
 
 
+async def test_set_partner_keys_replaces_the_partners_keys_only(store: NotifierStore) -> None:
+    await store.add_partner(Partner("pa", "A"), key_hashes=["h1", "h2"])
+    await store.add_partner(Partner("pb", "B"), key_hashes=["h9"])
+    await store.set_partner_keys(Partner("pa", "A renamed"), key_hashes=["h3"])
+    assert await store.partner_by_key_hash("h1") is None
+    assert await store.partner_by_key_hash("h3") == Partner("pa", "A renamed")
+    assert await store.partner_by_key_hash("h9") == Partner("pb", "B")
+
+
 async def test_subscription_round_trip_and_partner_listing(store: NotifierStore) -> None:
     mine, other = sub(), sub("pb")
     rotated = mine.rotated(now=T0, overlap=timedelta(hours=1))

@@ -1,0 +1,157 @@
+"""What the notifier remembers about each activity, so filters see more than one event.
+
+Activity events carry the whole activity; SDG-tag events carry only the computed goals. The
+index keeps, per activity, the facets of its latest version and the computed goals of the
+latest tagging, so that
+
+- an activity event matches SDG filters on its curated goals *and* the computed ones known
+  from an earlier tagging (the tags of version N usually arrive just after version N);
+- an SDG-tag event matches country, community, category and partner filters through the
+  facets of the activity it tags.
+
+Older versions never overwrite newer ones (topics are read concurrently, and replays
+happen). :class:`MemoryActivityIndex` and :class:`SqliteActivityIndex` behave alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiosqlite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS activity_facets (
+    activity_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL DEFAULT 0,
+    facets TEXT,
+    goals_version INTEGER NOT NULL DEFAULT 0,
+    goals TEXT NOT NULL DEFAULT '[]'
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What subscription filters match an activity on (``sdgs``: the curated goals)."""
+
+    countries: frozenset[str] = frozenset()
+    communities: frozenset[str] = frozenset()
+    sdgs: frozenset[int] = frozenset()
+    category: str | None = None
+    partners: frozenset[str] = frozenset()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "countries": sorted(self.countries),
+                "communities": sorted(self.communities),
+                "sdgs": sorted(self.sdgs),
+                "category": self.category,
+                "partners": sorted(self.partners),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Facets:
+        doc = json.loads(text)
+        return cls(
+            countries=frozenset(doc["countries"]),
+            communities=frozenset(doc["communities"]),
+            sdgs=frozenset(doc["sdgs"]),
+            category=doc["category"],
+            partners=frozenset(doc["partners"]),
+        )
+
+
+class ActivityIndex(Protocol):
+    async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
+        """Keep ``facets`` unless a newer version is known; return the computed goals known."""
+        ...
+
+    async def note_goals(
+        self, activity_id: str, version: int, goals: frozenset[int]
+    ) -> Facets | None:
+        """Keep computed ``goals`` unless newer ones are known; return the activity's facets."""
+        ...
+
+
+class MemoryActivityIndex:
+    def __init__(self) -> None:
+        self._facets: dict[str, tuple[int, Facets]] = {}
+        self._goals: dict[str, tuple[int, frozenset[int]]] = {}
+
+    async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
+        known = self._facets.get(activity_id)
+        if known is None or version >= known[0]:
+            self._facets[activity_id] = (version, facets)
+        return self._goals.get(activity_id, (0, frozenset[int]()))[1]
+
+    async def note_goals(
+        self, activity_id: str, version: int, goals: frozenset[int]
+    ) -> Facets | None:
+        known = self._goals.get(activity_id)
+        if known is None or version >= known[0]:
+            self._goals[activity_id] = (version, goals)
+        found = self._facets.get(activity_id)
+        return found[1] if found else None
+
+
+class SqliteActivityIndex:
+    """The index in its own table, on its own connection to the notifier's database file."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteActivityIndex:
+        conn = await aiosqlite.connect(path)
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute(_SCHEMA)
+        await conn.commit()
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def ping(self) -> bool:
+        async with self._lock, self._conn.execute("SELECT 1") as cursor:
+            return await cursor.fetchone() is not None
+
+    async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO activity_facets (activity_id, version, facets) VALUES (?, ?, ?)"
+                " ON CONFLICT(activity_id) DO UPDATE SET version = excluded.version,"
+                " facets = excluded.facets WHERE excluded.version >= activity_facets.version",
+                (activity_id, version, facets.to_json()),
+            )
+            await self._conn.commit()
+            async with self._conn.execute(
+                "SELECT goals FROM activity_facets WHERE activity_id = ?", (activity_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return frozenset(json.loads(row[0])) if row else frozenset()
+
+    async def note_goals(
+        self, activity_id: str, version: int, goals: frozenset[int]
+    ) -> Facets | None:
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO activity_facets (activity_id, goals_version, goals) VALUES (?, ?, ?)"
+                " ON CONFLICT(activity_id) DO UPDATE SET goals_version = excluded.goals_version,"
+                " goals = excluded.goals"
+                " WHERE excluded.goals_version >= activity_facets.goals_version",
+                (activity_id, version, json.dumps(sorted(goals))),
+            )
+            await self._conn.commit()
+            async with self._conn.execute(
+                "SELECT facets FROM activity_facets WHERE activity_id = ?", (activity_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return Facets.from_json(row[0]) if row and row[0] else None

@@ -1,0 +1,238 @@
+"""notifier's composition root: `create_app(settings)` builds the whole process.
+
+Cleanup contexts, in start order (stopped in reverse, so the consumer stops first, then the
+dispatcher, then the publisher, then the HTTP session and the store): observability, the
+store (and partner keys from the settings), topics, the webhook HTTP session, the event
+publisher, the dispatcher (with the subscription API's manager), the consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import ThreadedResolver
+
+from shared import (
+    READINESS,
+    CleanupContext,
+    ConsumerRunner,
+    EventPublisher,
+    KafkaTransport,
+    Observability,
+    Router,
+    Transport,
+    build_observability,
+    consumer_context,
+    create_base_app,
+    publisher_context,
+)
+from shared.domain import load_codelists
+from shared.events import (
+    ACTIVITY_EVENTS,
+    SDG_TAGS,
+    SdgTagsAssigned,
+    build_catalog,
+    namespaced,
+    topic_specs,
+)
+
+from .activity_index import SqliteActivityIndex
+from .clock import SystemClock
+from .consumer import ACTIVITY_CHANGES, handle_activity_change, handle_sdg_tags
+from .dead_letters import KafkaDeadLetters
+from .dispatcher import Dispatcher, DispatchLimits
+from .filters import CommunityMembers
+from .management import SubscriptionManager
+from .metrics import PrometheusDeliveryMetrics
+from .openapi import openapi_view
+from .partners import hash_api_key
+from .schedule import RetrySchedule
+from .sender import WebhookSender, vetted_session
+from .settings import NotifierSettings
+from .sqlite_store import SqliteStore
+from .ssrf import TargetPolicy
+from .state import (
+    CONSUMER,
+    DEAD_LETTERS,
+    DISPATCHER,
+    INDEX,
+    PUBLISHER,
+    SESSION,
+    SETTINGS,
+    STORE,
+)
+from .subscriptions import Partner
+from .views import MANAGER, add_subscription_routes
+
+
+def community_members() -> CommunityMembers:
+    return {code: c.members for code, c in load_codelists().communities.items()}
+
+
+def _store(settings: NotifierSettings) -> CleanupContext:
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
+        app[STORE] = sqlite = await SqliteStore.open(settings.db_path)
+        try:
+            app[INDEX] = index = await SqliteActivityIndex.open(settings.db_path)
+            try:
+                for partner_id, partner in settings.partner_keys.items():
+                    hashes = {hash_api_key(k) for k in partner.keys} | set(partner.key_sha256)
+                    await sqlite.set_partner_keys(
+                        Partner(partner_id, partner.name), key_hashes=sorted(hashes)
+                    )
+                app[READINESS]["database"] = index.ping
+                yield
+            finally:
+                await index.close()
+        finally:
+            await sqlite.close()
+
+    return store
+
+
+def _topics(kafka: Transport, namespace: str, obs: Observability) -> CleanupContext:
+    async def topics(app: web.Application) -> AsyncIterator[None]:
+        app[READINESS]["kafka"] = kafka.ping
+        try:
+            await asyncio.wait_for(kafka.ensure_topics(topic_specs(namespace=namespace)), 30)
+        except Exception as exc:
+            obs.logger.warning("could not ensure topics at start", error=str(exc))
+        yield
+
+    return topics
+
+
+def _session(policy: TargetPolicy, resolver: AbstractResolver | None) -> CleanupContext:
+    async def session(app: web.Application) -> AsyncIterator[None]:
+        async with vetted_session(policy, resolver=resolver) as client:
+            app[SESSION] = client
+            yield
+
+    return session
+
+
+def _dispatcher(
+    settings: NotifierSettings,
+    obs: Observability,
+    policy: TargetPolicy,
+    resolver: AbstractResolver | None,
+) -> CleanupContext:
+    async def dispatcher(app: web.Application) -> AsyncIterator[None]:
+        members = community_members()
+        clock = SystemClock()
+        sink = KafkaDeadLetters(
+            publisher=app[PUBLISHER], store=app[STORE], namespace=settings.topic_namespace
+        )
+        app[DEAD_LETTERS] = sink
+        engine = Dispatcher(
+            store=app[STORE],
+            sender=WebhookSender(
+                app[SESSION],
+                policy,
+                timeout=settings.attempt_timeout_seconds,
+                tracer=obs.tracer,
+            ),
+            clock=clock,
+            schedule=RetrySchedule(
+                delays=settings.retry_delays,
+                jitter=settings.retry_jitter,
+                scale=settings.retry_scale,
+            ),
+            community_members=members,
+            dead_letter=sink.dead_letter,
+            on_disabled=sink.subscription_disabled,
+            metrics=PrometheusDeliveryMetrics(obs.registry),
+            limits=DispatchLimits(
+                max_in_flight=settings.max_in_flight,
+                per_subscription=settings.per_subscription,
+                failure_window=settings.failure_window,
+            ),
+            logger=obs.logger.bind(component="dispatcher"),
+        )
+        app[DISPATCHER] = engine
+        app[MANAGER] = SubscriptionManager(
+            store=app[STORE],
+            dispatcher=engine,
+            clock=clock,
+            policy=policy,
+            resolver=resolver or ThreadedResolver(),
+            community_members=members,
+        )
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.close()
+
+    return dispatcher
+
+
+def _consumer(
+    settings: NotifierSettings, obs: Observability, kafka: Transport
+) -> Callable[[web.Application], ConsumerRunner]:
+    def build(app: web.Application) -> ConsumerRunner:
+        accept, index = app[DISPATCHER].accept, app[INDEX]
+        router = Router()
+        for model in ACTIVITY_CHANGES:
+            router.route(model, partial(handle_activity_change, accept=accept, index=index))
+        router.route(SdgTagsAssigned, partial(handle_sdg_tags, accept=accept, index=index))
+        ns = settings.topic_namespace
+        return ConsumerRunner(
+            transport=kafka,
+            group_id=settings.consumer_group,
+            topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
+            router=router,
+            catalog=build_catalog(),
+            publisher=app[PUBLISHER],
+            logger=obs.logger,
+            metrics=obs.metrics,
+            tracer=obs.tracer,
+        )
+
+    return build
+
+
+def create_app(
+    settings: NotifierSettings,
+    *,
+    transport: Transport | None = None,
+    observability: Observability | None = None,
+    resolver: AbstractResolver | None = None,
+) -> web.Application:
+    """The whole process; nothing connects until the app starts.
+
+    ``resolver`` replaces DNS for subscription vetting and delivery (tests stage rebinding).
+    """
+    obs = observability or build_observability("notifier", settings)
+    kafka = transport or KafkaTransport(settings.kafka_bootstrap_servers)
+    policy = TargetPolicy.from_allowlist(settings.allowlist)
+    app = create_base_app(
+        service="notifier", logger=obs.logger, registry=obs.registry, tracer=obs.tracer
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(obs.cleanup_context)
+    app.cleanup_ctx.append(_store(settings))
+    app.cleanup_ctx.append(_topics(kafka, settings.topic_namespace, obs))
+    app.cleanup_ctx.append(_session(policy, resolver))
+    app.cleanup_ctx.append(
+        publisher_context(
+            PUBLISHER,
+            lambda a: EventPublisher(
+                kafka.producer(client_id="notifier"),
+                source=settings.source,
+                tracer=obs.tracer,
+                metrics=obs.metrics,
+            ),
+        )
+    )
+    app.cleanup_ctx.append(_dispatcher(settings, obs, policy, resolver))
+    app.cleanup_ctx.append(consumer_context(CONSUMER, _consumer(settings, obs, kafka)))
+    add_subscription_routes(app)
+    app.router.add_get("/openapi.json", openapi_view)
+    return app

@@ -1,0 +1,49 @@
+"""Partner authentication: `Authorization: Bearer <key>`, keys held as SHA-256 digests.
+
+Unknown partner and wrong key give the same 401, so the answer does not reveal which
+partner ids exist.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.partner_feed.partners import PartnerDirectory, PartnerSource
+from shared import ProblemError
+
+
+def _unauthorised(detail: str) -> ProblemError:
+    return ProblemError(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="partner-feed"'},
+    )
+
+
+def bearer_key(request: web.Request) -> str:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise _unauthorised("send the partner's API key as 'Authorization: Bearer <key>'")
+    return key.strip()
+
+
+def authenticate(
+    request: web.Request, partners: PartnerDirectory, partner_id: str
+) -> PartnerSource:
+    """The partner `partner_id`, if the request carries one of its keys; else 401."""
+    key = bearer_key(request)
+    partner = partners.get(partner_id)
+    if partner is None or not partner.accepts_key(key):
+        raise _unauthorised("the API key is not valid for this partner")
+    return partner
+
+
+def caller(request: web.Request, partners: PartnerDirectory) -> PartnerSource:
+    """The partner whose key the request carries; else 401."""
+    key = bearer_key(request)
+    for partner in partners.all():
+        if partner.accepts_key(key):
+            return partner
+    raise _unauthorised("the API key is not valid")

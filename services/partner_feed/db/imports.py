@@ -1,0 +1,87 @@
+"""Import reports: one row per import, one entry per record with findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+import orjson
+
+
+class ImportTable:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        import_id: str,
+        partner: str,
+        source_format: str,
+        channel: str,
+        received_at: str,
+        size: int,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO imports (id, partner, format, channel, status, received_at, bytes) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            (import_id, partner, source_format, channel, received_at, size),
+        )
+
+    async def add_entries(
+        self, import_id: str, entries: Sequence[tuple[int, bool, dict[str, Any]]]
+    ) -> None:
+        await self._db.executemany(
+            "INSERT INTO import_entries (import_id, seq, accepted, body) VALUES (?, ?, ?, ?)",
+            [(import_id, seq, int(ok), orjson.dumps(body).decode()) for seq, ok, body in entries],
+        )
+
+    async def finish(
+        self, import_id: str, *, status: str, finished_at: str, summary: dict[str, Any]
+    ) -> None:
+        await self._db.execute(
+            "UPDATE imports SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+            (status, finished_at, orjson.dumps(summary).decode(), import_id),
+        )
+
+    async def interrupt_running(self, finished_at: str) -> int:
+        """Mark imports a previous process left running as interrupted."""
+        cursor = await self._db.execute(
+            "UPDATE imports SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
+            (finished_at,),
+        )
+        return cursor.rowcount
+
+
+async def read_import(db: aiosqlite.Connection, import_id: str) -> dict[str, Any] | None:
+    """The import row as a dict (summary decoded), or None."""
+    async with db.execute(
+        "SELECT id, partner, format, channel, status, received_at, finished_at, bytes, summary "
+        "FROM imports WHERE id = ?",
+        (import_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    return {
+        "id": row[0],
+        "partner": row[1],
+        "format": row[2],
+        "channel": row[3],
+        "status": row[4],
+        "received_at": row[5],
+        "finished_at": row[6],
+        "bytes": row[7],
+        **(orjson.loads(row[8]) if row[8] else {}),
+    }
+
+
+async def read_entries(
+    db: aiosqlite.Connection, import_id: str, *, accepted: bool, limit: int
+) -> list[dict[str, Any]]:
+    async with db.execute(
+        "SELECT body FROM import_entries WHERE import_id = ? AND accepted = ? ORDER BY seq LIMIT ?",
+        (import_id, int(accepted), limit),
+    ) as cursor:
+        return [orjson.loads(row[0]) for row in await cursor.fetchall()]

@@ -1,0 +1,1 @@
+"""partner-feed's HTTP views: imports, outbound feeds, partner reports."""

@@ -1,0 +1,182 @@
+"""The registry's composition root: `create_app(settings)` builds the whole process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from aiohttp import web
+
+from services.registry.admin import add_admin_routes
+from services.registry.auth import KeyCache, ScopedRoutes, auth_middleware
+from services.registry.bulk import add_bulk_routes
+from services.registry.commands import ActivityCommands
+from services.registry.db.activities import ActivityTable
+from services.registry.db.api_keys import ApiKeyTable
+from services.registry.db.computed_tags import ComputedTagTable
+from services.registry.db.database import Database
+from services.registry.db.idempotency import IdempotencyTable
+from services.registry.db.migrations import migrate
+from services.registry.db.outbox import OutboxTable
+from services.registry.db.postgres import PostgresDatabase
+from services.registry.db.sqlite import SqliteDatabase
+from services.registry.handlers import handle_sdg_tags
+from services.registry.openapi import openapi_view
+from services.registry.relay import OutboxRelay, RelayMetrics
+from services.registry.settings import RegistrySettings
+from services.registry.state import (
+    ACTIVITIES,
+    COMMANDS,
+    COMPUTED,
+    DB,
+    KEY_CACHE,
+    KEYS,
+    OUTBOX,
+    PUBLISHER,
+    RELAY,
+    SETTINGS,
+    TAGS_CONSUMER,
+)
+from services.registry.views import add_activity_routes
+from shared import (
+    READINESS,
+    ConsumerRunner,
+    EventPublisher,
+    KafkaTransport,
+    Observability,
+    Router,
+    Transport,
+    build_observability,
+    consumer_context,
+    create_base_app,
+    publisher_context,
+)
+from shared.domain import load_codelists
+from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, topic_specs
+
+
+async def open_database(settings: RegistrySettings) -> Database:
+    """The configured store, migrated to the current schema."""
+    db: Database
+    if settings.database_url:
+        db = await PostgresDatabase.open(settings.database_url)
+    else:
+        db = await SqliteDatabase.open(
+            settings.sqlite_path, synchronous=settings.sqlite_synchronous
+        )
+    await migrate(db)
+    return db
+
+
+def create_app(
+    settings: RegistrySettings,
+    *,
+    transport: Transport | None = None,
+    observability: Observability | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> web.Application:
+    obs = observability or build_observability("registry", settings)
+    kafka = transport or KafkaTransport(settings.kafka_bootstrap_servers)
+    catalog = build_catalog()
+    app = create_base_app(
+        service="registry",
+        logger=obs.logger,
+        registry=obs.registry,
+        tracer=obs.tracer,
+        max_body_bytes=max(settings.bulk_max_bytes, settings.max_body_bytes),
+    )
+    app[SETTINGS] = settings
+    app.middlewares.append(auth_middleware(lambda: app[KEY_CACHE]))
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        db = await open_database(settings)
+        app[DB] = db
+        app[KEYS] = ApiKeyTable(db)
+        app[KEY_CACHE] = KeyCache(app[KEYS])
+        app[ACTIVITIES] = ActivityTable(db)
+        app[COMPUTED] = ComputedTagTable(db)
+        app[OUTBOX] = OutboxTable(db)
+        app[COMMANDS] = ActivityCommands(
+            db=db,
+            activities=app[ACTIVITIES],
+            outbox=app[OUTBOX],
+            idempotency=IdempotencyTable(),
+            codelists=load_codelists(),
+            clock=clock or (lambda: datetime.now(UTC)),
+            iati_org_ref=settings.iati_org_ref,
+            on_commit=lambda: app[RELAY].wake() if RELAY in app else None,
+        )
+        app[READINESS]["database"] = db.ping
+        yield
+        await db.close()
+
+    async def topics(app: web.Application) -> AsyncIterator[None]:
+        app[READINESS]["kafka"] = kafka.ping
+        try:
+            await asyncio.wait_for(
+                kafka.ensure_topics(topic_specs(namespace=settings.topic_namespace)), 30
+            )
+        except Exception as exc:
+            obs.logger.warning("could not ensure topics at start", error=str(exc))
+        yield
+
+    async def relay(app: web.Application) -> AsyncIterator[None]:
+        relay = OutboxRelay(
+            db=app[DB],
+            outbox=app[OUTBOX],
+            publisher=app[PUBLISHER],
+            catalog=catalog,
+            logger=obs.logger,
+            metrics=RelayMetrics(obs.registry),
+            namespace=settings.topic_namespace,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_seconds,
+        )
+        app[RELAY] = relay
+        task = asyncio.create_task(relay.run(), name="outbox-relay")
+        yield
+        relay.stop()
+        await asyncio.wait({task}, timeout=15)
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    def tags_consumer(app: web.Application) -> ConsumerRunner:
+        router = Router()
+        router.route(SdgTagsAssigned, partial(handle_sdg_tags, table=app[COMPUTED]))
+        return ConsumerRunner(
+            transport=kafka,
+            group_id=settings.consumer_group,
+            topics=[namespaced(SDG_TAGS, settings.topic_namespace)],
+            router=router,
+            catalog=catalog,
+            publisher=app[PUBLISHER],
+            logger=obs.logger,
+            metrics=obs.metrics,
+            tracer=obs.tracer,
+        )
+
+    app.cleanup_ctx.append(obs.cleanup_context)
+    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(topics)
+    app.cleanup_ctx.append(
+        publisher_context(
+            PUBLISHER,
+            lambda a: EventPublisher(
+                kafka.producer(client_id="registry"),
+                source=settings.source,
+                tracer=obs.tracer,
+                metrics=obs.metrics,
+            ),
+        )
+    )
+    app.cleanup_ctx.append(relay)
+    app.cleanup_ctx.append(consumer_context(TAGS_CONSUMER, tags_consumer))
+    routes = ScopedRoutes(app)
+    add_activity_routes(routes)
+    add_bulk_routes(routes, settings)
+    add_admin_routes(routes)
+    app.router.add_get("/openapi.json", openapi_view)
+    return app

@@ -1,0 +1,238 @@
+"""Activities, their versions and their facets, in SQL shared by both dialects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from services.registry.db.database import Connection, Database
+from services.registry.query import ActivityQuery
+from shared.domain import Activity, ActivityFields
+
+
+def utc_text(moment: datetime) -> str:
+    """Timestamps are stored as fixed-width UTC text, so they sort as they compare."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: int
+    actor: str
+    changed_at: str
+    change: str
+    changed_fields: list[str]
+
+
+def facets_of(activity: ActivityFields) -> list[tuple[str, str]]:
+    facets: set[tuple[str, str]] = set()
+    facets.update(("country", c) for c in activity.countries())
+    facets.update(("community", c) for c in activity.regional_communities)
+    facets.update(("sdg", str(g)) for g in activity.sdg.goals)
+    facets.update(("da", str(r)) for r in activity.da_recommendations)
+    for partner in activity.partners:
+        facets.add(("partner", partner.name.casefold()))
+        if partner.ref:
+            facets.add(("partner", partner.ref.casefold()))
+    return sorted(facets)
+
+
+def search_text(activity: ActivityFields) -> str:
+    return " ".join([*activity.title.values(), *activity.description.values()]).casefold()
+
+
+def _row(activity: Activity) -> tuple[Any, ...]:
+    dates = activity.dates
+    starts = dates.actual_start or dates.planned_start
+    ends = dates.actual_end or dates.planned_end
+    return (
+        activity.version,
+        "withdrawn" if activity.withdrawn_reason is not None else "active",
+        activity.category.value,
+        activity.stage.value,
+        activity.status.value,
+        search_text(activity),
+        starts.isoformat() if starts else None,
+        ends.isoformat() if ends else None,
+        utc_text(activity.updated_at),
+        activity.model_dump_json(),
+    )
+
+
+class ActivityTable:
+    """Reads and writes of the activity tables; writes take the caller's transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def next_number(self, conn: Connection) -> int:
+        row = await conn.fetchrow(
+            "UPDATE counters SET value = value + 1 WHERE name = 'activity' RETURNING value"
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def insert(
+        self, conn: Connection, number: int, activity: Activity, *, changed: list[str]
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO activities (version, lifecycle, category, stage, status, search_text,"
+            " starts_on, ends_on, updated_at, state, id, number, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_row(activity), activity.id, number, utc_text(activity.created_at)),
+        )
+        await self._write_facets(conn, activity, replace=False)
+        await self._add_version(conn, activity, "registered", changed)
+
+    async def update(
+        self,
+        conn: Connection,
+        activity: Activity,
+        *,
+        expected_version: int,
+        change: str,
+        changed: list[str],
+    ) -> bool:
+        """Write a new version if the stored one is still `expected_version`."""
+        count = await conn.execute(
+            "UPDATE activities SET version = ?, lifecycle = ?, category = ?, stage = ?, status = ?,"
+            " search_text = ?, starts_on = ?, ends_on = ?, updated_at = ?, state = ?"
+            " WHERE id = ? AND version = ?",
+            (*_row(activity), activity.id, expected_version),
+        )
+        if count != 1:
+            return False
+        await self._write_facets(conn, activity, replace=True)
+        await self._add_version(conn, activity, change, changed)
+        return True
+
+    async def _write_facets(self, conn: Connection, activity: Activity, *, replace: bool) -> None:
+        if replace:
+            # Computed SDG facets belong to the tagger's results, not to this version.
+            await conn.execute(
+                "DELETE FROM activity_facets WHERE activity_id = ? AND facet <> 'sdg_computed'",
+                (activity.id,),
+            )
+        rows = [(facet, value, activity.id) for facet, value in facets_of(activity)]
+        if rows:
+            await conn.executemany(
+                "INSERT INTO activity_facets (facet, value, activity_id) VALUES (?, ?, ?)", rows
+            )
+
+    async def _add_version(
+        self, conn: Connection, activity: Activity, change: str, changed: list[str]
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO activity_versions (activity_id, version, actor, changed_at, change,"
+            " changed_fields, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                activity.id,
+                activity.version,
+                activity.updated_by,
+                utc_text(activity.updated_at),
+                change,
+                orjson.dumps(changed).decode(),
+                activity.model_dump_json(),
+            ),
+        )
+
+    async def get_in(self, conn: Connection, activity_id: str) -> Activity | None:
+        row = await conn.fetchrow("SELECT state FROM activities WHERE id = ?", (activity_id,))
+        return Activity.model_validate_json(row[0]) if row else None
+
+    async def get(self, activity_id: str) -> Activity | None:
+        async with self._db.read() as conn:
+            return await self.get_in(conn, activity_id)
+
+    async def history(self, activity_id: str) -> list[VersionInfo]:
+        async with self._db.read() as conn:
+            rows = await conn.fetch(
+                "SELECT version, actor, changed_at, change, changed_fields FROM activity_versions"
+                " WHERE activity_id = ? ORDER BY version",
+                (activity_id,),
+            )
+        return [VersionInfo(int(r[0]), r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
+
+    async def version(self, activity_id: str, version: int) -> Activity | None:
+        async with self._db.read() as conn:
+            row = await conn.fetchrow(
+                "SELECT state FROM activity_versions WHERE activity_id = ? AND version = ?",
+                (activity_id, version),
+            )
+        return Activity.model_validate_json(row[0]) if row else None
+
+    async def list(self, query: ActivityQuery) -> tuple[list[tuple[int, Activity]], bool]:
+        """A page in creation order after `query.after_number`, and whether more follow."""
+        where, params = _where(query)
+        sql = (
+            "SELECT a.number, a.state FROM activities a"
+            f" WHERE {' AND '.join(where)} ORDER BY a.number LIMIT ?"
+        )
+        async with self._db.read() as conn:
+            rows = await conn.fetch(sql, (*params, query.limit + 1))
+        page = [(int(r[0]), Activity.model_validate_json(r[1])) for r in rows[: query.limit]]
+        return page, len(rows) > query.limit
+
+
+def _in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
+    items = list(values)
+    return f"{column} IN ({', '.join('?' for _ in items)})", items
+
+
+def _facet(facet: str, values: Iterable[str]) -> tuple[str, list[Any]]:
+    clause, params = _in("value", values)
+    # An SDG filter matches curated goals and the tagger's assigned goals alike.
+    facets = ["sdg", "sdg_computed"] if facet == "sdg" else [facet]
+    facet_clause, facet_params = _in("facet", facets)
+    return (
+        f"a.id IN (SELECT activity_id FROM activity_facets WHERE {facet_clause} AND {clause})",
+        [*facet_params, *params],
+    )
+
+
+def _where(query: ActivityQuery) -> tuple[list[str], list[Any]]:
+    where = ["a.number > ?"]
+    params: list[Any] = [query.after_number]
+
+    def add(clause: tuple[str, list[Any]]) -> None:
+        where.append(clause[0])
+        params.extend(clause[1])
+
+    for facet, values in (
+        ("country", query.countries),
+        ("community", query.communities),
+        ("sdg", [str(v) for v in query.sdgs]),
+        ("da", [str(v) for v in query.da_recommendations]),
+        ("partner", [p.casefold() for p in query.partners]),
+    ):
+        if values:
+            add(_facet(facet, values))
+    for column, values in (
+        ("a.category", query.categories),
+        ("a.stage", query.stages),
+        ("a.status", query.statuses),
+    ):
+        if values:
+            add(_in(column, values))
+    for column, op, value in (
+        ("a.starts_on", ">=", query.starts_from),
+        ("a.starts_on", "<=", query.starts_to),
+        ("a.ends_on", ">=", query.ends_from),
+        ("a.ends_on", "<=", query.ends_to),
+    ):
+        if value is not None:
+            add((f"{column} {op} ?", [value.isoformat()]))
+    if query.updated_since is not None:
+        add(("a.updated_at > ?", [utc_text(query.updated_since)]))
+    if query.text:
+        escaped = (
+            query.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        add(("a.search_text LIKE ? ESCAPE '\\'", [f"%{escaped}%"]))
+    if not query.include_withdrawn:
+        add(("a.lifecycle = ?", ["active"]))
+    return where, params

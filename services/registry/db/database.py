@@ -1,0 +1,44 @@
+"""The database port the registry's repository is written against.
+
+SQL is written once, with `?` placeholders; each adapter (SQLite, PostgreSQL) translates
+what it must. Writes happen inside `transaction()`; plain reads use `read()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal, Protocol
+
+Row = Sequence[Any]
+Params = Sequence[Any]
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Connection(Protocol):
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]: ...
+    async def fetchrow(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+class Database(Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection in a transaction: committed on normal exit, rolled back on error."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection for reads outside any write transaction."""
+        ...
+
+    def leader(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold a cluster-wide lock while inside; yields False when another holder has it."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...

@@ -1,0 +1,78 @@
+"""The transactional outbox: rows written with each change, published by the relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.registry.db.activities import utc_text
+from services.registry.db.database import Connection, Database
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    activity_id: str
+    event_type: str
+    event_id: str
+    body: str
+    traceparent: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    activity_id: str
+    event_type: str
+    event_id: str
+    body: str
+    traceparent: str | None
+    created_at: str
+
+
+class OutboxTable:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, conn: Connection, entry: OutboxEntry) -> None:
+        await conn.execute(
+            "INSERT INTO outbox (activity_id, event_type, event_id, body, traceparent, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry.activity_id,
+                entry.event_type,
+                entry.event_id,
+                entry.body,
+                entry.traceparent,
+                utc_text(entry.created_at),
+            ),
+        )
+
+    async def pending(self, limit: int) -> list[OutboxRow]:
+        """The oldest unpublished rows, in commit order (and so in order per activity)."""
+        async with self._db.read() as conn:
+            rows = await conn.fetch(
+                "SELECT seq, activity_id, event_type, event_id, body, traceparent, created_at"
+                " FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?",
+                (limit,),
+            )
+        return [OutboxRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    async def mark_published(self, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        now = utc_text(datetime.now(UTC))
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE outbox SET published_at = ? WHERE seq IN ({', '.join('?' for _ in seqs)})",
+                (now, *seqs),
+            )
+
+    async def backlog(self) -> tuple[int, str | None]:
+        """How many rows wait, and when the oldest of them was written."""
+        async with self._db.read() as conn:
+            row = await conn.fetchrow(
+                "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL"
+            )
+        assert row is not None
+        return int(row[0]), row[1]

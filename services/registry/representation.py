@@ -1,0 +1,59 @@
+"""How an activity is shown over HTTP: the record, its computed SDG tags, its links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from services.registry.db.idempotency import StoredResponse
+from shared.domain import Activity
+from shared.events import SdgTagsAssigned
+
+
+def etag(activity: Activity) -> str:
+    return f'"{activity.version}"'
+
+
+def parse_etag(value: str) -> int | None:
+    """The version named by an ETag (`"3"` or `W/"3"`), or None if it names none."""
+    text = value.strip().removeprefix("W/").strip('"')
+    return int(text) if text.isdigit() else None
+
+
+def computed_view(tags: SdgTagsAssigned | None) -> dict[str, Any] | None:
+    if tags is None:
+        return None
+    return {
+        "model_id": tags.model_id,
+        "activity_version": tags.activity_version,
+        "outcome": tags.outcome,
+        "goals": [g.model_dump(mode="json") for g in tags.goals if g.decision != "rejected"],
+        "targets": [t.model_dump(mode="json") for t in tags.targets if t.decision != "rejected"],
+    }
+
+
+def activity_view(activity: Activity, tags: SdgTagsAssigned | None = None) -> dict[str, Any]:
+    """The activity as JSON. `sdg` holds the curated tags, which always win; `sdg_computed`
+    the tagger's result, shown beside them."""
+    body = activity.model_dump(mode="json")
+    body["lifecycle"] = "withdrawn" if activity.withdrawn_reason is not None else "active"
+    body["sdg_computed"] = computed_view(tags)
+    body["links"] = {
+        "self": f"/v1/activities/{activity.id}",
+        "history": f"/v1/activities/{activity.id}/history",
+    }
+    return body
+
+
+def created_response(activity: Activity) -> StoredResponse:
+    return StoredResponse(
+        request_hash="",
+        status=201,
+        body=orjson.dumps(activity_view(activity)),
+        headers={
+            "Location": f"/v1/activities/{activity.id}",
+            "ETag": etag(activity),
+            "Content-Type": "application/json",
+        },
+    )

@@ -1,0 +1,168 @@
+"""sdg-tagger's composition root: `create_app(settings)` builds the whole process.
+
+Cleanup contexts, in start order (stopped in reverse): observability, the tag store,
+topics (and the Kafka readiness check), the event publisher, the activity consumer.
+Nothing connects before the app starts; the model artifact is read here, so a broken
+deployment fails at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+from aiohttp import web
+from aiokafka.errors import KafkaError
+
+from services.sdg_tagger.handlers import handle_activity_change, handle_withdrawn
+from services.sdg_tagger.metrics import TaggerMetrics
+from services.sdg_tagger.openapi import openapi_view
+from services.sdg_tagger.settings import TaggerSettings
+from services.sdg_tagger.state import CONSUMER, METRICS, PUBLISHER, SETTINGS, STORE, TAGGER
+from services.sdg_tagger.store import TagStore
+from services.sdg_tagger.tagger import SdgTagger
+from services.sdg_tagger.views import add_routes
+from shared import (
+    READINESS,
+    CleanupContext,
+    ConsumerRunner,
+    EventPublisher,
+    KafkaTransport,
+    Observability,
+    RetryableError,
+    RetryPolicy,
+    Router,
+    Transport,
+    build_observability,
+    consumer_context,
+    create_base_app,
+    publisher_context,
+)
+from shared.events import (
+    ACTIVITY_EVENTS,
+    SDG_TAGS,
+    ActivityRegistered,
+    ActivityUpdated,
+    ActivityWithdrawn,
+    build_catalog,
+    namespaced,
+    topic_specs,
+)
+
+SERVICE = "sdg-tagger"
+
+# A broker hiccup while publishing the tags is worth retrying before dead-lettering.
+RETRY = RetryPolicy(retryable=(RetryableError, OSError, TimeoutError, KafkaError))
+
+
+def _store(settings: TaggerSettings) -> CleanupContext:
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        app[STORE] = tags = await TagStore.open(settings.db_path)
+        app[READINESS]["database"] = tags.ping
+        yield
+        await tags.close()
+
+    return store
+
+
+def _topics(kafka: Transport, namespace: str, obs: Observability) -> CleanupContext:
+    async def topics(app: web.Application) -> AsyncIterator[None]:
+        app[READINESS]["kafka"] = kafka.ping
+        try:
+            await asyncio.wait_for(kafka.ensure_topics(topic_specs(namespace=namespace)), 30)
+        except Exception as exc:
+            # Readiness reports Kafka down; the consumer connects when it comes back.
+            obs.logger.warning("could not ensure topics at start", error=str(exc))
+        yield
+
+    return topics
+
+
+def activity_router(app: web.Application, settings: TaggerSettings, obs: Observability) -> Router:
+    """The one routing table of the activity consumer (also used by the replay)."""
+    metrics = app[METRICS]
+    on_change = partial(
+        handle_activity_change,
+        tagger=app[TAGGER],
+        store=app[STORE],
+        publish=app[PUBLISHER].publish_all,
+        tags_topic=namespaced(SDG_TAGS, settings.topic_namespace),
+        metrics=metrics,
+        logger=obs.logger,
+    )
+    router = Router()
+    router.route(ActivityRegistered, on_change)
+    router.route(ActivityUpdated, on_change)
+    router.route(ActivityWithdrawn, partial(handle_withdrawn, store=app[STORE], metrics=metrics))
+    return router
+
+
+def activity_consumer(
+    settings: TaggerSettings, obs: Observability, kafka: Transport, *, group_id: str
+) -> Callable[[web.Application], ConsumerRunner]:
+    def build(app: web.Application) -> ConsumerRunner:
+        return ConsumerRunner(
+            transport=kafka,
+            group_id=group_id,
+            topics=[namespaced(ACTIVITY_EVENTS, settings.topic_namespace)],
+            router=activity_router(app, settings, obs),
+            catalog=build_catalog(),
+            publisher=app[PUBLISHER],
+            logger=obs.logger,
+            metrics=obs.metrics,
+            tracer=obs.tracer,
+            retry_policy=RETRY,
+        )
+
+    return build
+
+
+def create_app(
+    settings: TaggerSettings,
+    *,
+    transport: Transport | None = None,
+    observability: Observability | None = None,
+    tagger: SdgTagger | None = None,
+    group_id: str | None = None,
+) -> web.Application:
+    """The whole process; nothing connects until the app starts.
+
+    `group_id` overrides the settings' consumer group (the replay uses a fresh one).
+    Raises `ArtifactInvalid` when the packaged model cannot be loaded.
+    """
+    obs = observability or build_observability(SERVICE, settings)
+    kafka = transport or KafkaTransport(settings.kafka_bootstrap_servers)
+    app = create_base_app(
+        service=SERVICE,
+        logger=obs.logger,
+        registry=obs.registry,
+        tracer=obs.tracer,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[TAGGER] = tagger or SdgTagger.load()
+    app[METRICS] = TaggerMetrics(obs.registry)
+    app.cleanup_ctx.append(obs.cleanup_context)
+    app.cleanup_ctx.append(_store(settings))
+    app.cleanup_ctx.append(_topics(kafka, settings.topic_namespace, obs))
+    app.cleanup_ctx.append(
+        publisher_context(
+            PUBLISHER,
+            lambda a: EventPublisher(
+                kafka.producer(client_id=SERVICE),
+                source=settings.source,
+                tracer=obs.tracer,
+                metrics=obs.metrics,
+            ),
+        )
+    )
+    app.cleanup_ctx.append(
+        consumer_context(
+            CONSUMER,
+            activity_consumer(settings, obs, kafka, group_id=group_id or settings.group_id),
+        )
+    )
+    add_routes(app)
+    app.router.add_get("/openapi.json", openapi_view)
+    return app

@@ -1,0 +1,114 @@
+"""The tagger's OpenAPI 3.1 document, built in code from the pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+from services.sdg_tagger.result import TagResult
+from services.sdg_tagger.views import TagRequest
+from shared import json_response
+
+__all__ = ["openapi_document", "openapi_view"]
+
+_REF = "#/components/schemas/{model}"
+
+_PROBLEM: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "code", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "code": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "message"],
+                "properties": {
+                    "pointer": {"type": "string", "description": "JSON pointer into the body"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _schemas(*models: tuple[type[BaseModel], JsonSchemaMode]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model, mode in models:
+        schema = model.model_json_schema(ref_template=_REF, mode=mode)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The document (built once per process; it depends on code only)."""
+    schemas = _schemas((TagRequest, "validation"), (TagResult, "serialization"))
+    schemas["Problem"] = _PROBLEM
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ta-bridge sdg-tagger",
+            "version": "1.0.0",
+            "description": "Previews the SDG goals and targets the tagger assigns to a text, "
+            "with a score and the evidence for each. Curated tags, when given, win.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8084"}],
+        "paths": {
+            "/v1/tag": {
+                "post": {
+                    "operationId": "previewTags",
+                    "summary": "Tag a text (preview; nothing is stored or emitted)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/TagRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The tags, decided ones first. `outcome` is "
+                            "tagged, knowledge_only, unsupported_language or empty.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/TagResult"}
+                                }
+                            },
+                        },
+                        "400": _problem("Malformed JSON"),
+                        "413": _problem("Body larger than the limit"),
+                        "415": _problem("Not application/json"),
+                        "422": _problem("Invalid fields, each with a JSON pointer"),
+                    },
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    return json_response(openapi_document())

@@ -1,0 +1,38 @@
+"""A partner-feed service per test, on the memory twin or the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shared import Transport
+from tests.unit.partner_feed.harness import FeedService, start_feed_service
+
+SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+IATI_FILES = sorted((SHARED_DATA / "iati" / "examples").glob("*.xml")) + sorted(
+    (SHARED_DATA / "iati" / "publishers").glob("*.xml")
+)
+EXAMPLE_203 = SHARED_DATA / "iati" / "examples" / "activity-standard-example-annotated-2.03.xml"
+SCHEMA = SHARED_DATA / "iati" / "schema-2.03" / "iati-activities-schema.xsd"
+
+
+def read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Spooled upload files still on disk."""
+    return list(folder.glob("partner-feed-*.part"))
+
+
+@pytest.fixture
+async def service(tmp_path: Path, transport: Transport, unique: str) -> AsyncIterator[FeedService]:
+    svc = await start_feed_service(
+        tmp_path, transport, f"pf{unique}", partners=({"id": "unctad"}, {"id": "eac"})
+    )
+    try:
+        yield svc
+    finally:
+        await svc.close()

@@ -1,0 +1,360 @@
+"""Webhook delivery throughput and latency: the notifier against a bare aiohttp client.
+
+    python -m tools.bench_notify [--mode direct|kafka] [--rounds 3] [--events 100]
+
+Twenty webhook receivers (aiohttp servers on 127.0.0.1) each hold one subscription to every
+event; `--events` activity events over half as many activities make `20 x events`
+deliveries (2,000 by default), each signed per Standard Webhooks and stored durably (SQLite)
+before it is sent. In the same run, a bare aiohttp client POSTs the same bodies to the same
+receivers with the same concurrency (64 in flight): the ratio is the notifier's share of
+the raw HTTP rate. Latency is measured under that burst, from hand-over to arrival at the
+receiver: from `accept` of the event (direct), from the start of publication (kafka), from
+the start of the run (bare client).
+
+`direct` feeds the dispatcher as the consumer would (no Kafka); `kafka` runs the whole
+service (`create_app`) and publishes activity events with the shared publisher. The default
+is `kafka` when KAFKA_BOOTSTRAP_SERVERS is set (as `make bench-notify` does), else `direct`.
+Each figure is the median of the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from services.notifier.clock import SystemClock
+from services.notifier.deliveries import Delivery
+from services.notifier.dispatcher import Dispatcher, DispatchLimits
+from services.notifier.events import IncomingEvent
+from services.notifier.schedule import RetrySchedule
+from services.notifier.sender import WebhookSender, vetted_session
+from services.notifier.signing import sign
+from services.notifier.sqlite_store import SqliteStore
+from services.notifier.ssrf import TargetPolicy
+from services.notifier.subscriptions import Filters, Partner, Subscription
+
+RECEIVERS = 20
+IN_FLIGHT = 64
+
+
+@dataclass
+class Receivers:
+    """Twenty endpoints on one runner; arrival time per (port, webhook-id)."""
+
+    ports: list[int] = field(default_factory=list)
+    arrivals: dict[tuple[int, str], float] = field(default_factory=dict)
+    samples: dict[int, tuple[dict[str, str], bytes]] = field(default_factory=dict)
+    expected: int = 0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook/{port}", self._hook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        for _ in range(RECEIVERS):
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+        self.ports = [addr[1] for addr in self._runner.addresses]
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        port = request.url.port or 0
+        self.arrivals[(port, request.headers.get("webhook-id", ""))] = time.perf_counter()
+        if port not in self.samples:
+            self.samples[port] = (dict(request.headers), body)
+        if len(self.arrivals) >= self.expected:
+            self.done.set()
+        return web.Response(status=204)
+
+    def reset(self, expected: int) -> None:
+        self.arrivals.clear()
+        self.samples.clear()
+        self.expected = expected
+        self.done = asyncio.Event()
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}/hook/{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@dataclass(frozen=True)
+class Round:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _round(count: int, elapsed: float, latencies: list[float]) -> Round:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return Round(count / elapsed, statistics.median(ordered) * 1000, p99 * 1000)
+
+
+def _events(count: int) -> list[IncomingEvent]:
+    events = []
+    for n in range(count):
+        subject = f"TA-2026-{n % max(1, count // 2):06d}"
+        event_id = str(uuid.uuid4())
+        body = orjson.dumps(
+            {
+                "specversion": "1.0",
+                "id": event_id,
+                "source": "/bench",
+                "type": "org.wipo.tabridge.activity.updated.v1",
+                "subject": subject,
+                "data": {"activity_id": subject, "version": n, "padding": "x" * 1500},
+            }
+        )
+        events.append(
+            IncomingEvent(
+                id=event_id,
+                type="org.wipo.tabridge.activity.updated.v1",
+                subject=subject,
+                time=datetime.now(UTC),
+                body=body,
+                countries=frozenset({"KE"}),
+            )
+        )
+    return events
+
+
+def _check_signed(receivers: Receivers, secrets: dict[int, str]) -> None:
+    """One delivery per receiver must verify under its subscription's secret."""
+    for port, (headers, body) in receivers.samples.items():
+        expected = sign(
+            secrets[port],
+            msg_id=headers["webhook-id"],
+            timestamp=int(headers["webhook-timestamp"]),
+            body=body,
+        )
+        if expected not in headers["webhook-signature"].split():
+            raise SystemExit(f"receiver {port} got a webhook that does not verify")
+
+
+async def _baseline(receivers: Receivers, events: list[IncomingEvent]) -> Round:
+    jobs = [(port, e) for e in events for port in receivers.ports]
+    receivers.reset(len(jobs))
+    slots = asyncio.Semaphore(IN_FLIGHT)
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(port: int, event: IncomingEvent) -> None:
+            async with (
+                slots,
+                session.post(
+                    receivers.url(port),
+                    data=event.body,
+                    headers={"webhook-id": event.id, "content-type": "application/json"},
+                ) as response,
+            ):
+                await response.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post(port, e) for port, e in jobs))
+        elapsed = time.perf_counter() - started
+    latencies = [at - started for at in receivers.arrivals.values()]
+    return _round(len(jobs), elapsed, latencies)
+
+
+async def _direct(receivers: Receivers, events: list[IncomingEvent], db: Path) -> Round:
+    store = await SqliteStore.open(db)
+    secrets: dict[int, str] = {}
+    await store.add_partner(Partner("bench", "Bench"), key_hashes=[])
+    for port in receivers.ports:
+        subscription = Subscription.new(
+            partner_id="bench",
+            url=receivers.url(port),
+            event_types=frozenset({"*"}),
+            filters=Filters(),
+            now=datetime.now(UTC),
+        )
+        await store.insert_subscription(subscription)
+        secrets[port] = subscription.current_secret
+    policy = TargetPolicy.from_allowlist(["127.0.0.1/32"])
+    receivers.reset(len(events) * RECEIVERS)
+
+    async def dead_letter(delivery: Delivery) -> None:
+        raise SystemExit(f"delivery {delivery.id} failed: {delivery.last_error}")
+
+    accepted: dict[str, float] = {}
+    async with vetted_session(policy) as session:
+        dispatcher = Dispatcher(
+            store=store,
+            sender=WebhookSender(session, policy),
+            clock=SystemClock(),
+            schedule=RetrySchedule(),
+            community_members={},
+            dead_letter=dead_letter,
+            limits=DispatchLimits(max_in_flight=IN_FLIGHT),
+        )
+        await dispatcher.start()
+        started = time.perf_counter()
+        for event in events:
+            accepted[event.id] = time.perf_counter()
+            await dispatcher.accept(event)
+        await asyncio.wait_for(receivers.done.wait(), 120)
+        elapsed = time.perf_counter() - started
+        await dispatcher.close()
+    await store.close()
+    _check_signed(receivers, secrets)
+    latencies = [at - accepted[event_id] for (_, event_id), at in receivers.arrivals.items()]
+    return _round(len(receivers.arrivals), elapsed, latencies)
+
+
+async def _kafka(receivers: Receivers, count: int, db: Path, bootstrap: str) -> Round:
+    from services.notifier.app import create_app
+    from services.notifier.settings import NotifierSettings
+    from services.notifier.state import CONSUMER, STORE
+    from shared import EventPublisher, KafkaTransport, Outgoing, load_settings
+    from shared.domain import Activity
+    from shared.events import ACTIVITY_EVENTS, ActivityUpdated, namespaced
+
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    settings = load_settings(
+        NotifierSettings,
+        env={
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "TABRIDGE_TOPIC_NAMESPACE": namespace,
+            "LOG_LEVEL": "WARNING",
+            "NOTIFIER_DB_PATH": str(db),
+            "NOTIFIER_ALLOWLIST": "127.0.0.1/32",
+            "NOTIFIER_CONSUMER_GROUP": f"notifier-{namespace}",
+            "NOTIFIER_MAX_IN_FLIGHT": str(IN_FLIGHT),
+        },
+    )
+    transport = KafkaTransport(bootstrap)
+    app = create_app(settings, transport=transport)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    secrets: dict[int, str] = {}
+    publisher = EventPublisher(transport.producer(client_id="bench"), source="/bench")
+    try:
+        await asyncio.wait_for(app[CONSUMER].assigned.wait(), 60)
+        store = app[STORE]
+        await store.add_partner(Partner("bench", "Bench"), key_hashes=[])
+        for port in receivers.ports:
+            subscription = Subscription.new(
+                partner_id="bench",
+                url=receivers.url(port),
+                event_types=frozenset({"*"}),
+                filters=Filters(),
+                now=datetime.now(UTC),
+            )
+            await store.insert_subscription(subscription)
+            secrets[port] = subscription.current_secret
+        receivers.reset(count * RECEIVERS)
+        now = datetime.now(UTC)
+        items = []
+        for n in range(count):
+            ident = f"TA-2026-{n % max(1, count // 2):06d}"
+            state = Activity.model_validate(
+                {
+                    "id": ident,
+                    "version": n + 1,
+                    "iati_identifier": f"XI-IATI-WIPO-{ident}",
+                    "title": {"en": f"Capacity building {n}"},
+                    "category": "capacity_building",
+                    "lead_unit": {"kind": "regional_bureau", "name": "Regional Bureau"},
+                    "beneficiaries": [{"country": "KE"}],
+                    "created_at": now,
+                    "updated_at": now,
+                    "created_by": "bench",
+                    "updated_by": "bench",
+                }
+            )
+            event = ActivityUpdated(activity_id=ident, version=n + 1, actor="bench", state=state)
+            items.append(Outgoing(namespaced(ACTIVITY_EVENTS, namespace), event))
+        await publisher.start()
+        started = time.perf_counter()
+        await publisher.publish_all(items)
+        await asyncio.wait_for(receivers.done.wait(), 120)
+        elapsed = time.perf_counter() - started
+    finally:
+        await publisher.close()
+        await runner.cleanup()
+    _check_signed(receivers, secrets)
+    latencies = [at - started for at in receivers.arrivals.values()]
+    return _round(len(receivers.arrivals), elapsed, latencies)
+
+
+async def _median_of(rounds: int, run: Callable[[int], Awaitable[Round]]) -> Round:
+    results = [await run(i) for i in range(rounds)]
+    return Round(
+        statistics.median(r.rate for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+    )
+
+
+async def main(mode: str, rounds: int, count: int) -> None:
+    receivers = Receivers()
+    await receivers.start()
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    deliveries = count * RECEIVERS
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+
+            async def notifier(i: int) -> Round:
+                db = Path(tmp) / f"round{i}.db"
+                if mode == "kafka":
+                    return await _kafka(receivers, count, db, bootstrap)
+                return await _direct(receivers, _events(count), db)
+
+            async def bare(_: int) -> Round:
+                return await _baseline(receivers, _events(count))
+
+            ours = await _median_of(rounds, notifier)
+            base = await _median_of(rounds, bare)
+    finally:
+        await receivers.stop()
+    how = (
+        "through Kafka: publish -> consumer -> dispatcher -> webhook"
+        if mode == "kafka"
+        else "dispatcher driven directly (no Kafka): accept -> SQLite -> signed webhook"
+    )
+    print(f"bench-notify ({how})")
+    print(
+        f"  {deliveries} deliveries to {RECEIVERS} receivers on 127.0.0.1, "
+        f"{IN_FLIGHT} in flight, median of {rounds} rounds"
+    )
+    print(
+        f"  notifier : {ours.rate:8.0f} deliveries/s   "
+        f"latency p50 {ours.p50_ms:7.1f} ms  p99 {ours.p99_ms:7.1f} ms"
+    )
+    print(
+        f"  bare POST: {base.rate:8.0f} requests/s     "
+        f"latency p50 {base.p50_ms:7.1f} ms  p99 {base.p99_ms:7.1f} ms"
+    )
+    print(f"  ratio    : {ours.rate / base.rate:.2f} of the bare client's rate")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    default = "kafka" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "direct"
+    parser.add_argument("--mode", choices=["direct", "kafka"], default=default)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--events", type=int, default=100)
+    args = parser.parse_args()
+    asyncio.run(main(args.mode, args.rounds, args.events))
+
+
+if __name__ == "__main__":
+    cli()
