@@ -23,6 +23,7 @@ class ElementReader:
         self.legacy = legacy_mode
         self.max_chars = max_chars
         self.lang = (activity.get(XML_LANG) or "en").strip().lower()
+        self._siblings: dict[Any, dict[Any, tuple[int, int]]] = {}
         self.locations: dict[str, Location] = {"": self.loc(activity)}
         self.findings: list[Finding] = []
         self._counts: dict[str, int] = {}
@@ -34,10 +35,24 @@ class ElementReader:
         parts: list[str] = []
         while el is not None and el is not self.activity:
             parent = el.getparent()
-            same = [c for c in parent if c.tag == el.tag] if parent is not None else [el]
-            parts.append(f"{el.tag}[{same.index(el) + 1}]" if len(same) > 1 else str(el.tag))
+            position, count = self._position(parent, el) if parent is not None else (1, 1)
+            parts.append(f"{el.tag}[{position}]" if count > 1 else str(el.tag))
             el = parent
         return "".join(f"/{p}" for p in reversed(parts))
+
+    def _position(self, parent: Any, el: Any) -> tuple[int, int]:
+        """`el`'s 1-based position among its parent's children of its tag, and their count.
+
+        Indexed once per parent: the location of every field is kept, and a flat scan of
+        the siblings per element made activities with many transactions quadratic."""
+        index = self._siblings.get(parent)
+        if index is None:
+            positions: dict[Any, int] = {}
+            counts: dict[Any, int] = {}
+            for child in parent:
+                counts[child.tag] = positions[child] = counts.get(child.tag, 0) + 1
+            index = self._siblings[parent] = {c: (n, counts[c.tag]) for c, n in positions.items()}
+        return index[el]
 
     def fault(self, code: str, message: str, el: Any, severity: Severity = Severity.ERROR) -> None:
         self.findings.append(
