@@ -36,8 +36,8 @@ CONSUMERS = {
     "tabridge.activity.events": ["sdg-tagger", "partner-feed", "notifier"],
     "tabridge.activity.snapshots": ["partner systems (new subscribers)"],
     "tabridge.sdg.tags": ["registry", "partner-feed", "notifier"],
-    "tabridge.partner.records": ["notifier"],
-    "tabridge.partner.links": ["registry"],
+    "tabridge.partner.records": ["partner systems", "operators"],
+    "tabridge.partner.links": ["partner systems", "operators"],
     "tabridge.ops.events": ["operators"],
 }
 
