@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from opentelemetry import trace
@@ -15,7 +16,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
-from shared._tracing import trace_headers
+from shared._tracing import context_from_traceparent, trace_headers
 from shared._transport import ProducerClient
 
 __all__ = ["EventPublisher", "Outgoing"]
@@ -42,9 +43,12 @@ class Outgoing:
 class EventPublisher:
     """Publishes events as CloudEvents (binary mode) on an idempotent `acks=all` producer.
 
-    `publish_all` enqueues a whole batch under one producer span and then waits for every
-    acknowledgement: a batch costs one round trip, not one per message. `publish` enqueues a
-    single event and returns its delivery future. `close` flushes before it stops.
+    `publish_all` enqueues a whole batch and then waits for every acknowledgement: a batch
+    costs one round trip, not one per message. The batch gets one producer span, or, when
+    items are pinned to traces (`Outgoing.traceparent`), one span per run of items pinned
+    to the same trace, as a child of it, so the send belongs to the trace of the change.
+    `publish` enqueues a single event and returns its delivery future. `close` flushes
+    before it stops.
     """
 
     def __init__(
@@ -91,9 +95,33 @@ class EventPublisher:
     async def _enqueue(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
         if not items:
             return []
+        futures: list[asyncio.Future[Any]] = []
+        # Consecutive items pinned to one trace (an outbox row's event and snapshot) share a
+        # span in that trace; a batch spanning many changes gets one span per change.
+        for pinned, run in groupby(items, key=lambda item: item.traceparent):
+            futures.extend(await self._enqueue_run(list(run), pinned))
+        topics = sorted({item.topic for item in items})
+        if self._metrics is not None:
+            published = self._metrics.published
+            counts = {topic: sum(1 for item in items if item.topic == topic) for topic in topics}
+
+            def count(acked: asyncio.Future[Any]) -> None:
+                if not acked.cancelled() and acked.exception() is None:
+                    for topic, n in counts.items():
+                        published.labels(topic).inc(n)
+
+            asyncio.gather(*futures).add_done_callback(count)
+        return futures
+
+    async def _enqueue_run(
+        self, items: Sequence[Outgoing], pinned: str | None
+    ) -> list[asyncio.Future[Any]]:
+        """Send `items` under one producer span: a child of the `pinned` trace when given,
+        else of the current context. Records carry the span as their parent."""
         topics = sorted({item.topic for item in items})
         with self._tracer.start_as_current_span(
             f"{topics[0]} send" if len(topics) == 1 else "send",
+            context=context_from_traceparent(pinned) if pinned else None,
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
@@ -103,8 +131,9 @@ class EventPublisher:
             },
         ):
             carrier = trace_headers()
-        current_parent = carrier.get("traceparent")
-        tracestate = carrier.get("tracestate")
+        # Without a recording tracer there is no span to point at: keep the pinned parent.
+        traceparent = carrier.get("traceparent") or pinned
+        tracestate = carrier.get("tracestate") if carrier.get("traceparent") else None
         now = format_time(datetime.now(UTC)).encode()
         futures = []
         for item in items:
@@ -121,28 +150,17 @@ class EventPublisher:
             subject = event.subject()
             if subject is not None:
                 headers.append(("ce_subject", subject.encode()))
-            traceparent = item.traceparent or current_parent
             if traceparent:
                 encoded = traceparent.encode()
                 headers.append(("ce_traceparent", encoded))
                 headers.append(("traceparent", encoded))
-                if tracestate and not item.traceparent:
+                if tracestate:
                     headers.append(("tracestate", tracestate.encode()))
             futures.append(
                 await self._client.send(
                     item.topic, value=event.to_json(), key=key.encode(), headers=headers
                 )
             )
-        if self._metrics is not None:
-            published = self._metrics.published
-            counts = {topic: sum(1 for item in items if item.topic == topic) for topic in topics}
-
-            def count(acked: asyncio.Future[Any]) -> None:
-                if not acked.cancelled() and acked.exception() is None:
-                    for topic, n in counts.items():
-                        published.labels(topic).inc(n)
-
-            asyncio.gather(*futures).add_done_callback(count)
         return futures
 
     async def publish_raw(

@@ -1,0 +1,48 @@
+"""Uploading the shipped partner files to partner-feed's `/v1/imports`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.devstack.errors import StackError
+
+#: (partner id, file in deploy/demo-data/partners, content type)
+PARTNER_FILES: tuple[tuple[str, str, str], ...] = (
+    ("unops", "unops-activities.xml", "application/xml"),
+    ("tfm", "tfm-export.json", "application/json"),
+    ("eac", "eac-projects.csv", "text/csv"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    partner: str
+    file: str
+    status: str
+    counts: dict[str, int]
+
+
+async def import_partner_files(
+    http: aiohttp.ClientSession, feed_url: str, key: str, directory: Path
+) -> list[Imported]:
+    """Upload each file and wait for its report (`?wait=true`). Raises StackError on refusal."""
+    results: list[Imported] = []
+    for partner, name, content_type in PARTNER_FILES:
+        async with http.post(
+            f"{feed_url}/v1/imports",
+            params={"partner": partner, "wait": "true"},
+            data=(directory / name).read_bytes(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": content_type},
+        ) as response:
+            if response.status != 201:
+                raise StackError(
+                    f"import of {name} as {partner}: HTTP {response.status} {await response.text()}"
+                )
+            report: dict[str, Any] = await response.json()
+        counts = {k: int(v) for k, v in report.get("counts", {}).items() if isinstance(v, int)}
+        results.append(Imported(partner, name, str(report.get("status")), counts))
+    return results

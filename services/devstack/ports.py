@@ -1,0 +1,42 @@
+"""Loopback ports: finding a free one, and asking whether something answers on one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (another process may still take it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def parse_servers(servers: str) -> list[tuple[str, int]]:
+    """`host:port[,host:port…]` as pairs; raises ValueError naming a malformed entry."""
+    pairs: list[tuple[str, int]] = []
+    for entry in (part.strip() for part in servers.split(",")):
+        if not entry:
+            continue
+        host, sep, port = entry.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{entry!r} is not host:port")
+        pairs.append((host.strip("[]"), int(port)))
+    if not pairs:
+        raise ValueError("no host:port given")
+    return pairs
+
+
+async def answers(host: str, port: int, *, within: float = 1.0) -> bool:
+    """True when a TCP connection to `host:port` succeeds within `within` seconds."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), within)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True

@@ -1,0 +1,39 @@
+"""`make run` settings: the services' ports (their own variables), the state directory."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared import CommonSettings
+
+
+class RunSettings(CommonSettings):
+    """Read once by `services.run`. The port variables are the services' own, so that
+    `REGISTRY_PORT=9081 make run` moves the registry as it would move it alone."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    registry_port: int = Field(default=8081, ge=1, le=65535, validation_alias="REGISTRY_PORT")
+    feed_port: int = Field(default=8082, ge=1, le=65535, validation_alias="FEED_PORT")
+    notifier_port: int = Field(default=8083, ge=1, le=65535, validation_alias="NOTIFIER_PORT")
+    tagger_port: int = Field(default=8084, ge=1, le=65535, validation_alias="TAGGER_PORT")
+    state_dir: str = Field(
+        default="var/run",
+        description="SQLite files, logs/ and traces/ (relative to the checkout).",
+        validation_alias="TABRIDGE_RUN_DIR",
+    )
+    ready_timeout_seconds: float = Field(
+        default=120.0, gt=0, validation_alias="TABRIDGE_READY_TIMEOUT"
+    )
+    stop_deadline_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="TABRIDGE_STOP_DEADLINE"
+    )
+
+    def ports(self) -> dict[str, int]:
+        return {
+            "registry": self.registry_port,
+            "partner-feed": self.feed_port,
+            "notifier": self.notifier_port,
+            "sdg-tagger": self.tagger_port,
+        }
