@@ -34,13 +34,24 @@ from shared._logging import configure_logging
 from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
 from shared._metrics import PipelineMetrics
 from shared._observability import Observability, build_observability
+from shared._offsets import KafkaOffsetReader, OffsetReader, OffsetSnapshot, offset_reader
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
 from shared._request_body import read_body, read_json, read_model, validate_model
 from shared._routing import Handler, MessageContext, Router
 from shared._settings import CommonSettings, load_settings
+from shared._status import (
+    ConsumerLag,
+    DlqDepth,
+    PartitionLag,
+    StatusDetails,
+    add_status_route,
+    consumer_lag,
+    dlq_depths,
+)
 from shared._tracing import (
+    ACTIVITY_ID_ATTRIBUTE,
     JsonlSpanExporter,
     build_tracer_provider,
     context_from_headers,
@@ -60,6 +71,7 @@ from shared._transport import (
 )
 
 __all__ = [
+    "ACTIVITY_ID_ATTRIBUTE",
     "DLQ_SUFFIX",
     "LOGGER",
     "METRICS_REGISTRY",
@@ -70,8 +82,10 @@ __all__ = [
     "CommonSettings",
     "Conflict",
     "ConsumerClient",
+    "ConsumerLag",
     "ConsumerRunner",
     "DedupStore",
+    "DlqDepth",
     "DlqLimit",
     "DlqLimitExceeded",
     "Envelope",
@@ -83,6 +97,7 @@ __all__ = [
     "InvalidEvent",
     "InvalidInput",
     "JsonlSpanExporter",
+    "KafkaOffsetReader",
     "KafkaTransport",
     "MemoryBroker",
     "MemoryDedup",
@@ -91,7 +106,10 @@ __all__ = [
     "MessageContext",
     "NotFound",
     "Observability",
+    "OffsetReader",
+    "OffsetSnapshot",
     "Outgoing",
+    "PartitionLag",
     "PipelineMetrics",
     "ProblemError",
     "ProducerClient",
@@ -103,25 +121,30 @@ __all__ = [
     "Router",
     "SettingsError",
     "SqliteDedup",
+    "StatusDetails",
     "TaBridgeError",
     "TopicPartition",
     "TopicSpec",
     "Transport",
     "Upcaster",
+    "add_status_route",
     "build_observability",
     "build_tracer_provider",
     "configure_logging",
     "consumer_context",
+    "consumer_lag",
     "context_from_headers",
     "context_from_traceparent",
     "create_base_app",
     "current_traceparent",
     "dead_letter_headers",
+    "dlq_depths",
     "dlq_topic",
     "faults_of",
     "json_response",
     "load_settings",
     "new_event_id",
+    "offset_reader",
     "problem_response",
     "publisher_context",
     "read_body",

@@ -274,6 +274,9 @@ class ConsumerRunner:
                 "messaging.destination.name": record.topic,
                 "messaging.consumer.group.name": self.group_id,
                 "messaging.kafka.offset": record.offset,
+                "messaging.kafka.message.key": record.key.decode("utf-8", "replace")
+                if record.key
+                else "",
                 "messaging.message.id": envelope.id,
             },
         ) as span:

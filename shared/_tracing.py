@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 __all__ = [
+    "ACTIVITY_ID_ATTRIBUTE",
     "JsonlSpanExporter",
     "build_tracer_provider",
     "context_from_headers",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+
+ACTIVITY_ID_ATTRIBUTE = "tabridge.activity.id"
+"""The span attribute naming the activity a span works on (`ta-bridge trace <activity>`);
+consumer spans carry it as the record key, `messaging.kafka.message.key`."""
 
 
 def build_tracer_provider(

@@ -50,7 +50,6 @@ from .filters import CommunityMembers
 from .management import SubscriptionManager
 from .metrics import PrometheusDeliveryMetrics
 from .openapi import openapi_view
-from .partners import hash_api_key
 from .schedule import RetrySchedule
 from .sender import WebhookSender, vetted_session
 from .settings import NotifierSettings
@@ -66,6 +65,7 @@ from .state import (
     SETTINGS,
     STORE,
 )
+from .status import add_notifier_status
 from .subscriptions import Partner
 from .views import MANAGER, add_subscription_routes
 
@@ -82,9 +82,8 @@ def _store(settings: NotifierSettings) -> CleanupContext:
             app[INDEX] = index = await SqliteActivityIndex.open(settings.db_path)
             try:
                 for partner_id, partner in settings.partner_keys.items():
-                    hashes = {hash_api_key(k) for k in partner.keys} | set(partner.key_sha256)
                     await sqlite.set_partner_keys(
-                        Partner(partner_id, partner.name), key_hashes=sorted(hashes)
+                        Partner(partner_id, partner.name), key_hashes=sorted(partner.key_hashes())
                     )
                 app[READINESS]["database"] = index.ping
                 yield
@@ -234,5 +233,6 @@ def create_app(
     app.cleanup_ctx.append(_dispatcher(settings, obs, policy, resolver))
     app.cleanup_ctx.append(consumer_context(CONSUMER, _consumer(settings, obs, kafka)))
     add_subscription_routes(app)
+    add_notifier_status(app, settings, kafka)
     app.router.add_get("/openapi.json", openapi_view)
     return app

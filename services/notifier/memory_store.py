@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from .deliveries import Attempt, Delivery, DeliveryStatus, Lane
+from .delivery_stats import DeliveryStats
 from .subscriptions import Partner, Subscription, SubscriptionStatus
 
 
@@ -163,3 +164,31 @@ class MemoryStore:
                 self._deliveries[d.id] = done
                 failed.append(done)
         return failed
+
+    async def delivery_stats(self) -> list[DeliveryStats]:
+        latest: dict[tuple[str, str], Delivery] = {}
+        for d in self._deliveries.values():
+            key = (d.subscription_id, d.event_id)
+            if key not in latest or d.generation > latest[key].generation:
+                latest[key] = d
+        stats = []
+        for sub in sorted(self._subscriptions.values(), key=lambda s: s.id):
+            counts = dict.fromkeys(DeliveryStatus, 0)
+            for (sub_id, _), d in latest.items():
+                if sub_id == sub.id:
+                    counts[d.status] += 1
+            last = next((a for a in reversed(self._attempts) if a.subscription_id == sub.id), None)
+            stats.append(
+                DeliveryStats(
+                    subscription_id=sub.id,
+                    partner_id=sub.partner_id,
+                    status=sub.status.value,
+                    delivered=counts[DeliveryStatus.DELIVERED],
+                    failed=counts[DeliveryStatus.FAILED],
+                    pending=counts[DeliveryStatus.PENDING],
+                    last_attempt_at=last.started_at if last else None,
+                    last_outcome=last.outcome if last else None,
+                    last_status_code=last.status_code if last else None,
+                )
+            )
+        return stats

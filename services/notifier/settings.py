@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from services.notifier.partners import hash_api_key
 from services.notifier.schedule import SVIX_DELAYS
 from services.notifier.ssrf import TargetPolicy
 from shared import CommonSettings
@@ -35,6 +36,10 @@ class PartnerKeys(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     keys: tuple[Annotated[str, Field(min_length=16)], ...] = ()
     key_sha256: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
+
+    def key_hashes(self) -> frozenset[str]:
+        """Every key of this partner in its stored form (hex sha256)."""
+        return frozenset({hash_api_key(k) for k in self.keys} | set(self.key_sha256))
 
 
 def _json_or_file(value: Any) -> Any:
@@ -92,6 +97,19 @@ class NotifierSettings(CommonSettings):
     @classmethod
     def _partner_keys(cls, value: Any) -> Any:
         return _json_or_file(value)
+
+    @field_validator("partner_keys")
+    @classmethod
+    def _keys_unique(cls, value: dict[PartnerId, PartnerKeys]) -> dict[PartnerId, PartnerKeys]:
+        # A key is how a request finds its partner: one shared by two partners would hand
+        # one partner's subscriptions to the other.
+        owner: dict[str, str] = {}
+        for partner_id, partner in value.items():
+            for key_hash in partner.key_hashes():
+                other = owner.setdefault(key_hash, partner_id)
+                if other != partner_id:
+                    raise ValueError(f"partners {other!r} and {partner_id!r} share an API key")
+        return value
 
     @field_validator("allowlist", "retry_delays", mode="before")
     @classmethod

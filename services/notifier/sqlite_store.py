@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from .deliveries import Attempt, Delivery, DeliveryStatus, Lane
+from .deliveries import Attempt, AttemptOutcome, Delivery, DeliveryStatus, Lane
+from .delivery_stats import DeliveryStats
 from .sqlite_rows import (
     DELIVERY_COLUMNS,
     SCHEMA,
@@ -20,6 +21,7 @@ from .sqlite_rows import (
     attempt_values,
     delivery_from,
     delivery_state,
+    dt,
     subscription_from,
     subscription_values,
     ts,
@@ -288,3 +290,36 @@ class SqliteStore:
             replace(row, status=DeliveryStatus.FAILED, last_error=error, finished_at=at)
             for row in map(delivery_from, rows)
         ]
+
+    async def delivery_stats(self) -> list[DeliveryStats]:
+        counts = await self._rows(
+            "SELECT subscription_id, status, COUNT(*) AS n FROM deliveries"  # noqa: S608
+            f" WHERE {_LATEST} GROUP BY subscription_id, status"
+        )
+        by_sub: dict[str, dict[str, int]] = {}
+        for row in counts:
+            by_sub.setdefault(row["subscription_id"], {})[row["status"]] = int(row["n"])
+        last_rows = await self._rows(
+            "SELECT subscription_id, started_at, outcome, status_code FROM attempts"
+            " WHERE rowid_ IN (SELECT MAX(rowid_) FROM attempts GROUP BY subscription_id)"
+        )
+        last = {row["subscription_id"]: row for row in last_rows}
+        subs = await self._rows("SELECT id, partner_id, status FROM subscriptions ORDER BY id")
+        stats = []
+        for sub in subs:
+            n = by_sub.get(sub["id"], {})
+            attempt = last.get(sub["id"])
+            stats.append(
+                DeliveryStats(
+                    subscription_id=sub["id"],
+                    partner_id=sub["partner_id"],
+                    status=sub["status"],
+                    delivered=n.get(DeliveryStatus.DELIVERED.value, 0),
+                    failed=n.get(DeliveryStatus.FAILED.value, 0),
+                    pending=n.get(DeliveryStatus.PENDING.value, 0),
+                    last_attempt_at=dt(attempt["started_at"]) if attempt else None,
+                    last_outcome=AttemptOutcome(attempt["outcome"]) if attempt else None,
+                    last_status_code=attempt["status_code"] if attempt else None,
+                )
+            )
+        return stats

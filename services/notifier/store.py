@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .deliveries import Attempt, Delivery, Lane
+from .delivery_stats import DeliveryStats
 from .subscriptions import Partner, Subscription
 
 
@@ -105,4 +106,8 @@ class NotifierStore(Protocol):
         self, subscription_id: str, *, error: str, at: datetime
     ) -> list[Delivery]:
         """Mark every pending delivery of the subscription failed; return them as failed."""
+        ...
+
+    async def delivery_stats(self) -> list[DeliveryStats]:
+        """Every subscription's delivery counts and last attempt, ordered by id."""
         ...

@@ -41,6 +41,7 @@ from services.partner_feed.state import (
     PULLER,
     SETTINGS,
 )
+from services.partner_feed.status import add_feed_status
 from services.partner_feed.views.feeds import add_feed_routes
 from services.partner_feed.views.imports import add_import_routes
 from services.partner_feed.views.partners import add_partner_routes
@@ -218,5 +219,6 @@ def create_app(
     add_import_routes(app)
     add_feed_routes(app)
     add_partner_routes(app)
+    add_feed_status(app, settings, kafka)
     app.router.add_get("/openapi.json", openapi_view)
     return app

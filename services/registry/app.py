@@ -39,6 +39,7 @@ from services.registry.state import (
     SETTINGS,
     TAGS_CONSUMER,
 )
+from services.registry.status import add_registry_status
 from services.registry.views import add_activity_routes
 from shared import (
     READINESS,
@@ -178,5 +179,6 @@ def create_app(
     add_activity_routes(routes)
     add_bulk_routes(routes, settings)
     add_admin_routes(routes)
+    add_registry_status(app, settings, kafka, clock)
     app.router.add_get("/openapi.json", openapi_view)
     return app

@@ -6,6 +6,7 @@ import hashlib
 
 import orjson
 from aiohttp import web
+from opentelemetry import trace
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.auth import PRINCIPAL, ScopedRoutes
@@ -15,8 +16,15 @@ from services.registry.query import encode_cursor
 from services.registry.query_params import parse_query
 from services.registry.representation import activity_view, created_response, etag, parse_etag
 from services.registry.state import ACTIVITIES, COMMANDS, COMPUTED, SETTINGS
-from shared import NotFound, ProblemError, json_response, read_json, validate_model
-from shared.domain import ActivityFields
+from shared import (
+    ACTIVITY_ID_ATTRIBUTE,
+    NotFound,
+    ProblemError,
+    json_response,
+    read_json,
+    validate_model,
+)
+from shared.domain import Activity, ActivityFields
 
 
 class WithdrawRequest(BaseModel):
@@ -27,6 +35,19 @@ class WithdrawRequest(BaseModel):
 
 def _activity_id(request: web.Request) -> str:
     return request.match_info["activity_id"]
+
+
+def _changing(request: web.Request) -> str:
+    """The id of the activity a write changes, noted on the request span, so that
+    `ta-bridge trace <activity id>` finds the request that started the change."""
+    activity_id = _activity_id(request)
+    trace.get_current_span().set_attribute(ACTIVITY_ID_ATTRIBUTE, activity_id)
+    return activity_id
+
+
+def _created(activity: Activity) -> StoredResponse:
+    trace.get_current_span().set_attribute(ACTIVITY_ID_ATTRIBUTE, activity.id)
+    return created_response(activity)
 
 
 def _if_match(request: web.Request, *, required: bool) -> int | None:
@@ -82,7 +103,7 @@ async def create(request: web.Request) -> web.Response:
         digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
         idempotency = Idempotency(key, digest)
     response, replayed = await request.app[COMMANDS].create(
-        fields, actor=request[PRINCIPAL].name, render=created_response, idempotency=idempotency
+        fields, actor=request[PRINCIPAL].name, render=_created, idempotency=idempotency
     )
     return _stored(response, replayed=replayed)
 
@@ -98,7 +119,7 @@ async def replace(request: web.Request) -> web.Response:
         ActivityFields, await read_json(request, limit=request.app[SETTINGS].max_body_bytes)
     )
     await request.app[COMMANDS].replace(
-        _activity_id(request), fields, expected_version=expected, actor=request[PRINCIPAL].name
+        _changing(request), fields, expected_version=expected, actor=request[PRINCIPAL].name
     )
     return await _view(request, _activity_id(request))
 
@@ -111,7 +132,7 @@ async def patch(request: web.Request) -> web.Response:
             422, "validation_failed", "Validation failed", "a merge patch is a JSON object"
         )
     await request.app[COMMANDS].patch(
-        _activity_id(request), body, expected_version=expected, actor=request[PRINCIPAL].name
+        _changing(request), body, expected_version=expected, actor=request[PRINCIPAL].name
     )
     return await _view(request, _activity_id(request))
 
@@ -122,7 +143,7 @@ async def withdraw(request: web.Request) -> web.Response:
         WithdrawRequest, await read_json(request, limit=request.app[SETTINGS].max_body_bytes)
     )
     await request.app[COMMANDS].withdraw(
-        _activity_id(request),
+        _changing(request),
         payload.reason,
         expected_version=expected,
         actor=request[PRINCIPAL].name,

@@ -20,6 +20,7 @@ from services.sdg_tagger.metrics import TaggerMetrics
 from services.sdg_tagger.openapi import openapi_view
 from services.sdg_tagger.settings import TaggerSettings
 from services.sdg_tagger.state import CONSUMER, METRICS, PUBLISHER, SETTINGS, STORE, TAGGER
+from services.sdg_tagger.status import add_tagger_status
 from services.sdg_tagger.store import TagStore
 from services.sdg_tagger.tagger import SdgTagger
 from services.sdg_tagger.views import add_routes
@@ -157,12 +158,11 @@ def create_app(
             ),
         )
     )
+    group = group_id or settings.group_id
     app.cleanup_ctx.append(
-        consumer_context(
-            CONSUMER,
-            activity_consumer(settings, obs, kafka, group_id=group_id or settings.group_id),
-        )
+        consumer_context(CONSUMER, activity_consumer(settings, obs, kafka, group_id=group))
     )
     add_routes(app)
+    add_tagger_status(app, settings, kafka, group_id=group)
     app.router.add_get("/openapi.json", openapi_view)
     return app

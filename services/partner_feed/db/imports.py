@@ -85,3 +85,27 @@ async def read_entries(
         (import_id, int(accepted), limit),
     ) as cursor:
         return [orjson.loads(row[0]) for row in await cursor.fetchall()]
+
+
+async def read_latest_imports(db: aiosqlite.Connection) -> dict[str, dict[str, Any]]:
+    """Each partner's most recent import (by `received_at`), keyed by partner id."""
+    async with db.execute(
+        "SELECT i.id, i.partner, i.format, i.channel, i.status, i.received_at, i.finished_at,"
+        " i.summary FROM imports AS i"
+        " WHERE i.received_at = (SELECT MAX(received_at) FROM imports WHERE partner = i.partner)"
+        " ORDER BY i.partner, i.id"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        summary = orjson.loads(row[7]) if row[7] else {}
+        latest[row[1]] = {
+            "report_id": row[0],
+            "format": row[2],
+            "channel": row[3],
+            "status": row[4],
+            "received_at": row[5],
+            "finished_at": row[6],
+            "counts": summary.get("counts", {}),
+        }
+    return latest

@@ -23,6 +23,7 @@ from services.notifier.deliveries import AttemptOutcome
 from services.notifier.events import IncomingEvent
 from services.notifier.metrics import PrometheusDeliveryMetrics
 from services.notifier.openapi import document
+from services.notifier.partners import hash_api_key
 from services.notifier.schedule import SVIX_DELAYS
 from services.notifier.settings import NotifierSettings
 from services.notifier.views import add_subscription_routes
@@ -75,6 +76,17 @@ def test_partner_keys_from_a_file(tmp_path: Path) -> None:
 def test_bad_settings_fail_by_name(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings(NotifierSettings, env={variable: value})
+
+
+def test_a_key_shared_by_two_partners_is_refused_at_start_up() -> None:
+    # One key for two partners would silently hand one partner's subscriptions to the other.
+    shared_key = "k" * 32
+    keys = {
+        "eac": {"name": "EAC", "keys": [shared_key]},
+        "un-desa": {"name": "UN-DESA", "key_sha256": [hash_api_key(shared_key)]},
+    }
+    with pytest.raises(SettingsError, match="'eac' and 'un-desa' share an API key"):
+        load_settings(NotifierSettings, env={"NOTIFIER_PARTNER_KEYS": json.dumps(keys)})
 
 
 def _activity(version: int = 1, **overrides: object) -> Activity:
