@@ -3,6 +3,7 @@
 # No Docker, no tarball. See deploy/kafka/README.md.
 #
 #   kafka.sh start            resolve jars (cached), format a fresh data dir, start, wait until ready
+#                             (KAFKA_KEEP_DATA=1: restart on the existing data dir, topics kept)
 #   kafka.sh stop             SIGTERM, wait up to KAFKA_STOP_TIMEOUT (30 s), then SIGKILL; idempotent
 #   kafka.sh status           exit 0 + "running" if our broker is alive and accepts connections
 #   kafka.sh logs [-f] [N]    last N (200) lines of the broker log; -f follows
@@ -347,6 +348,7 @@ case "$cmd" in
         echo "env: KAFKA_VERSION (4.1.2; 3.9.x = fallback) KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (PORT+1)" >&2
         echo "     KAFKA_DATA_DIR ($REPO/var/kafka) KAFKA_CACHE_DIR ($REPO/.cache/kafka)" >&2
         echo "     KAFKA_START_TIMEOUT (90) KAFKA_STOP_TIMEOUT (30) KAFKA_HEAP_OPTS KAFKA_JVM_OPTS" >&2
+        echo "     KAFKA_KEEP_DATA (0; 1 = start on the existing data dir instead of a fresh one)" >&2
         exit 2
         ;;
 esac

@@ -1,0 +1,183 @@
+"""Real processes for the registry's recovery tests: the registry itself, and a broker of
+the test's own that it may stop and restart (the shared broker is never touched).
+
+Both are children of the test: they are stopped by their pid, and every wait has a
+deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.registry.db.api_keys import ApiKeyTable
+from services.registry.db.migrations import migrate
+from services.registry.db.sqlite import SqliteDatabase
+from tests.support.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[3]
+KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+# Variables a developer's shell may carry that would point the child somewhere else.
+_NOT_INHERITED = ("DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "TABRIDGE_TRACE_DIR")
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports nobody listens on, chosen below the kernel's ephemeral range
+    (32768+ on Linux) so that no outgoing connection can take one before our server binds."""
+    rng = random.Random()
+    held: list[socket.socket] = []
+    try:
+        while len(held) < count:
+            sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", rng.randrange(20_000, 32_000)))
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)
+        return [int(sock.getsockname()[1]) for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+class DedicatedBroker:
+    """A single-node Kafka of the test's own (deploy/kafka/kafka.sh with its own port and
+    data dir). `stop()` is a broker outage; `start(keep_data=True)` restarts it on the same
+    log dirs, so what was written before the outage is still there."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port, controller = free_ports(2)
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self._env = {
+            **os.environ,
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(controller),
+            "KAFKA_DATA_DIR": str(data_dir),
+            "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m",
+        }
+
+    async def _run(self, action: str, *, keep_data: bool = False, timeout: float = 120) -> None:
+        env = {**self._env, "KAFKA_KEEP_DATA": "1" if keep_data else "0"}
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            str(KAFKA_SH),
+            action,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+        if process.returncode != 0:
+            raise RuntimeError(f"kafka.sh {action} failed ({process.returncode}):\n{out.decode()}")
+
+    async def start(self, *, keep_data: bool = False) -> None:
+        await self._run("start", keep_data=keep_data)
+
+    async def stop(self) -> None:
+        await self._run("stop")
+
+
+@dataclass
+class RegistryProcess:
+    """`python -m services.registry` on its own port, SQLite file and topic namespace."""
+
+    db_path: Path
+    bootstrap: str
+    namespace: str
+    log_path: Path
+    api_key: str = "tbk_recovery-test-writer"
+    relay_batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        [self.port] = free_ports(1)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def provision(self) -> None:
+        """Create the store and the test's API key before the first start."""
+        db = await SqliteDatabase.open(self.db_path)
+        try:
+            await migrate(db)
+            await ApiKeyTable(db).create("writer", frozenset({"write"}), key=self.api_key)
+        finally:
+            await db.close()
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+        env.update(
+            {
+                "REGISTRY_HOST": "127.0.0.1",
+                "REGISTRY_PORT": str(self.port),
+                "REGISTRY_SQLITE_PATH": str(self.db_path),
+                "REGISTRY_RELAY_BATCH_SIZE": str(self.relay_batch_size),
+                "REGISTRY_RELAY_POLL_SECONDS": "0.2",
+                "REGISTRY_CONSUMER_GROUP": f"registry-{self.namespace}",
+                "TABRIDGE_TOPIC_NAMESPACE": self.namespace,
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        return env
+
+    async def start(self, http: aiohttp.ClientSession) -> None:
+        """Start the process and return once it answers `/healthz`."""
+        with self.log_path.open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "services.registry",
+                cwd=ROOT,
+                env=self._env(),
+                stdout=log,
+                stderr=log,
+            )
+
+        async def answering() -> bool:
+            if self._process is not None and self._process.returncode is not None:
+                raise AssertionError(f"registry exited at start-up:\n{self.log()}")
+            try:
+                async with http.get(f"{self.base}/healthz") as resp:
+                    return resp.status == 200
+            except aiohttp.ClientConnectionError:
+                return False
+
+        await eventually(answering, timeout=60, interval=0.1, message="registry answers")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    async def kill(self) -> None:
+        """SIGKILL: no drain, no flush, no cleanup — a crash."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        code = await asyncio.wait_for(self._process.wait(), 30)
+        assert code == -signal.SIGKILL
+
+    async def terminate(self) -> int:
+        """SIGTERM, as an orchestrator stops a pod; returns the exit code."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self._process.wait(), 60)
+
+    async def ensure_stopped(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await asyncio.wait_for(self._process.wait(), 30)
+
+    async def call(
+        self, http: aiohttp.ClientSession, method: str, path: str, **kwargs: Any
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.api_key}", **kwargs.pop("headers", {})}
+        async with http.request(method, self.base + path, headers=headers, **kwargs) as resp:
+            body = await resp.json(content_type=None)
+            return resp.status, body
