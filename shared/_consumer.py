@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaConnectionError
+from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from structlog.typing import FilteringBoundLogger
 
 from shared._dead_letter import dead_letter_headers, dlq_topic
@@ -264,7 +265,10 @@ class ConsumerRunner:
             self._dlq.record(dead_lettered=False)
             return
         started = time.perf_counter()
-        with self._tracer.start_as_current_span(
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        # start_span + attach rather than start_as_current_span: the same span and context,
+        # without two context-manager layers per record (a third of the span's cost).
+        span = self._tracer.start_span(
             f"{record.topic} process",
             context=context_from_traceparent(envelope.traceparent, envelope.tracestate),
             kind=SpanKind.CONSUMER,
@@ -274,57 +278,73 @@ class ConsumerRunner:
                 "messaging.destination.name": record.topic,
                 "messaging.consumer.group.name": self.group_id,
                 "messaging.kafka.offset": record.offset,
-                "messaging.kafka.message.key": record.key.decode("utf-8", "replace")
-                if record.key
-                else "",
+                "messaging.kafka.message.key": key or "",
                 "messaging.message.id": envelope.id,
             },
-        ) as span:
-            try:
-                event = self._catalog.decode(envelope)
-            except InvalidEvent as exc:
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
-                await self._dead_letter(record, exc, attempts=0)
+        )
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            if not await self._handle(record, envelope, route, span, key):
                 return
-            attempt = 1
-            while True:
-                context = MessageContext(
-                    envelope=envelope,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    key=record.key.decode("utf-8", "replace") if record.key else None,
-                    attempt=attempt,
-                )
-                try:
-                    await route.handler(event, context)
-                    break
-                except Exception as exc:
-                    self._metrics.failed.labels(
-                        self.group_id, record.topic, type(exc).__name__
-                    ).inc()
-                    span.record_exception(exc)
-                    if not self._retry.is_retryable(exc) or attempt >= self._retry.max_attempts:
-                        span.set_status(Status(StatusCode.ERROR, str(exc)))
-                        await self._dead_letter(record, exc, attempts=attempt)
-                        return
-                    delay = self._retry.backoff(attempt, self._rng)
-                    self._log.warning(
-                        "handler failed; retrying",
-                        topic=record.topic,
-                        offset=record.offset,
-                        attempt=attempt,
-                        delay=round(delay, 3),
-                        error=str(exc),
-                    )
-                    if await self._wait_or_stop(delay):
-                        raise _Abandoned from exc
-                    attempt += 1
+        except BaseException as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            raise
+        finally:
+            otel_context.detach(token)
+            span.end()
         if self._dedup is not None:
             await self._dedup.mark(self.group_id, envelope.id)
         self._dlq.record(dead_lettered=False)
         route.handled.inc()
         route.latency.observe(time.perf_counter() - started)
+
+    async def _handle(
+        self, record: Record, envelope: Envelope, route: _Route, span: Span, key: str | None
+    ) -> bool:
+        """Decode and run the handler, retrying; False when the record was dead-lettered.
+
+        Raises:
+            _Abandoned: the runner is stopping while a retry waits.
+        """
+        try:
+            event = self._catalog.decode(envelope)
+        except InvalidEvent as exc:
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            await self._dead_letter(record, exc, attempts=0)
+            return False
+        attempt = 1
+        while True:
+            context = MessageContext(
+                envelope=envelope,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=key,
+                attempt=attempt,
+            )
+            try:
+                await route.handler(event, context)
+                return True
+            except Exception as exc:
+                self._metrics.failed.labels(self.group_id, record.topic, type(exc).__name__).inc()
+                span.record_exception(exc)
+                if not self._retry.is_retryable(exc) or attempt >= self._retry.max_attempts:
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return False
+                delay = self._retry.backoff(attempt, self._rng)
+                self._log.warning(
+                    "handler failed; retrying",
+                    topic=record.topic,
+                    offset=record.offset,
+                    attempt=attempt,
+                    delay=round(delay, 3),
+                    error=str(exc),
+                )
+                if await self._wait_or_stop(delay):
+                    raise _Abandoned from exc
+                attempt += 1
 
     async def _dead_letter(self, record: Record, error: BaseException, *, attempts: int) -> None:
         self._dlq.record(dead_lettered=True)
