@@ -35,6 +35,7 @@ from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
 from shared._metrics import PipelineMetrics
 from shared._observability import Observability, build_observability
 from shared._offsets import KafkaOffsetReader, OffsetReader, OffsetSnapshot, offset_reader
+from shared._openapi import operational_paths
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
@@ -145,6 +146,7 @@ __all__ = [
     "load_settings",
     "new_event_id",
     "offset_reader",
+    "operational_paths",
     "problem_response",
     "publisher_context",
     "read_body",

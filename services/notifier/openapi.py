@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
-from shared import json_response
+from shared import json_response, operational_paths
 
 from .payloads import CreateBody, FiltersBody, PatchBody, RedriveBody, RotateBody
 from .views import PREFIX
@@ -226,7 +226,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8083"}],
         "security": [{"partnerKey": []}],
-        "paths": _operations(),
+        "paths": {**_operations(), **operational_paths()},
         "components": {
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from services.partner_feed.partners import FORMATS
-from shared import json_response
+from shared import json_response, operational_paths
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -173,19 +173,7 @@ def document() -> dict[str, Any]:
                 "WIPO activities as TFM records (JSON)", "application/json"
             ),
             "/v1/feeds/tfm.csv": _feed("WIPO activities as TFM records (CSV)", "text/csv"),
-            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("ok")}}},
-            "/readyz": {
-                "get": {
-                    "summary": "Readiness (store, broker, consumer)",
-                    "responses": {"200": _json("ready"), "503": _json("not ready")},
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "responses": {"200": {"description": "Prometheus text"}},
-                }
-            },
+            **operational_paths(),
         },
     }
 

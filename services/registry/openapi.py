@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.registry.views import WithdrawRequest
-from shared import json_response
+from shared import json_response, operational_paths
 from shared.domain import Activity, ActivityFields
 
 _REF = "#/components/schemas/{model}"
@@ -138,6 +138,7 @@ def build_openapi() -> dict[str, Any]:
             },
         },
         "paths": {
+            **operational_paths(),
             "/v1/activities": {
                 "post": _op(
                     "Register an activity",

@@ -11,7 +11,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from services.sdg_tagger.result import TagResult
 from services.sdg_tagger.views import TagRequest
-from shared import json_response
+from shared import json_response, operational_paths
 
 __all__ = ["openapi_document", "openapi_view"]
 
@@ -76,6 +76,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8084"}],
         "paths": {
+            **operational_paths(),
             "/v1/tag": {
                 "post": {
                     "operationId": "previewTags",
@@ -104,7 +105,7 @@ def openapi_document() -> dict[str, Any]:
                         "422": _problem("Invalid fields, each with a JSON pointer"),
                     },
                 }
-            }
+            },
         },
         "components": {"schemas": schemas},
     }
