@@ -29,7 +29,13 @@ from shared._http import (
     create_base_app,
     json_response,
 )
-from shared._lifecycle import CleanupContext, consumer_context, publisher_context, serve
+from shared._lifecycle import (
+    CleanupContext,
+    consumer_context,
+    publisher_context,
+    serve,
+    topics_context,
+)
 from shared._logging import configure_logging
 from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
 from shared._metrics import PipelineMetrics
@@ -154,6 +160,7 @@ __all__ = [
     "read_model",
     "serve",
     "split_type",
+    "topics_context",
     "trace_headers",
     "validate_model",
 ]

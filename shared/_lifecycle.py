@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -17,10 +17,32 @@ from shared._consumer import ConsumerRunner
 from shared._errors import DlqLimitExceeded
 from shared._http import LOGGER, READINESS
 from shared._producer import EventPublisher
+from shared._transport import TopicSpec, Transport
 
-__all__ = ["CleanupContext", "consumer_context", "publisher_context", "serve"]
+__all__ = ["CleanupContext", "consumer_context", "publisher_context", "serve", "topics_context"]
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def topics_context(
+    kafka: Transport, specs: Sequence[TopicSpec], *, timeout: float = 30.0
+) -> CleanupContext:
+    """Report the broker in readiness, and create the missing topics before the app serves.
+
+    Never fails start-up: when the broker is down the warning is logged, readiness says
+    `kafka` is down, and consumers and publishers connect once it is back. In production
+    the topics are applied beforehand (`python -m tools.topics apply`), with replication.
+    """
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        app[READINESS]["kafka"] = kafka.ping
+        try:
+            await asyncio.wait_for(kafka.ensure_topics(specs), timeout)
+        except Exception as exc:
+            app[LOGGER].warning("could not ensure topics at start", error=str(exc))
+        yield
+
+    return context
 
 
 def publisher_context(

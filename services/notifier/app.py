@@ -8,7 +8,6 @@ publisher, the dispatcher (with the subscription API's manager), the consumer.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -30,6 +29,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    topics_context,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -93,18 +93,6 @@ def _store(settings: NotifierSettings) -> CleanupContext:
             await sqlite.close()
 
     return store
-
-
-def _topics(kafka: Transport, namespace: str, obs: Observability) -> CleanupContext:
-    async def topics(app: web.Application) -> AsyncIterator[None]:
-        app[READINESS]["kafka"] = kafka.ping
-        try:
-            await asyncio.wait_for(kafka.ensure_topics(topic_specs(namespace=namespace)), 30)
-        except Exception as exc:
-            obs.logger.warning("could not ensure topics at start", error=str(exc))
-        yield
-
-    return topics
 
 
 def _session(policy: TargetPolicy, resolver: AbstractResolver | None) -> CleanupContext:
@@ -217,7 +205,7 @@ def create_app(
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(_topics(kafka, settings.topic_namespace, obs))
+    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
     app.cleanup_ctx.append(_session(policy, resolver))
     app.cleanup_ctx.append(
         publisher_context(

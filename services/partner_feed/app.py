@@ -7,7 +7,6 @@ HTTP client and pull scheduler.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -58,6 +57,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    topics_context,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -83,18 +83,6 @@ def _stores(settings: FeedSettings) -> CleanupContext:
         await imports.close()
 
     return stores
-
-
-def _topics(kafka: Transport, namespace: str, obs: Observability) -> CleanupContext:
-    async def topics(app: web.Application) -> AsyncIterator[None]:
-        app[READINESS]["kafka"] = kafka.ping
-        try:
-            await asyncio.wait_for(kafka.ensure_topics(topic_specs(namespace=namespace)), 30)
-        except Exception as exc:
-            obs.logger.warning("could not ensure topics at start", error=str(exc))
-        yield
-
-    return topics
 
 
 def _import_runner(settings: FeedSettings, obs: Observability) -> CleanupContext:
@@ -201,7 +189,7 @@ def create_app(
     app[METRICS] = FeedMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_stores(settings))
-    app.cleanup_ctx.append(_topics(kafka, settings.topic_namespace, obs))
+    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,

@@ -53,6 +53,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    topics_context,
 )
 from shared.domain import load_codelists
 from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, topic_specs
@@ -113,16 +114,6 @@ def create_app(
         yield
         await db.close()
 
-    async def topics(app: web.Application) -> AsyncIterator[None]:
-        app[READINESS]["kafka"] = kafka.ping
-        try:
-            await asyncio.wait_for(
-                kafka.ensure_topics(topic_specs(namespace=settings.topic_namespace)), 30
-            )
-        except Exception as exc:
-            obs.logger.warning("could not ensure topics at start", error=str(exc))
-        yield
-
     async def relay(app: web.Application) -> AsyncIterator[None]:
         relay = OutboxRelay(
             db=app[DB],
@@ -161,7 +152,7 @@ def create_app(
 
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(topics)
+    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,

@@ -8,7 +8,6 @@ deployment fails at start-up.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
@@ -39,6 +38,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    topics_context,
 )
 from shared.events import (
     ACTIVITY_EVENTS,
@@ -65,19 +65,6 @@ def _store(settings: TaggerSettings) -> CleanupContext:
         await tags.close()
 
     return store
-
-
-def _topics(kafka: Transport, namespace: str, obs: Observability) -> CleanupContext:
-    async def topics(app: web.Application) -> AsyncIterator[None]:
-        app[READINESS]["kafka"] = kafka.ping
-        try:
-            await asyncio.wait_for(kafka.ensure_topics(topic_specs(namespace=namespace)), 30)
-        except Exception as exc:
-            # Readiness reports Kafka down; the consumer connects when it comes back.
-            obs.logger.warning("could not ensure topics at start", error=str(exc))
-        yield
-
-    return topics
 
 
 def activity_router(app: web.Application, settings: TaggerSettings, obs: Observability) -> Router:
@@ -146,7 +133,7 @@ def create_app(
     app[METRICS] = TaggerMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(_topics(kafka, settings.topic_namespace, obs))
+    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
