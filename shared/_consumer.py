@@ -286,7 +286,8 @@ class ConsumerRunner:
         try:
             if not await self._handle(record, envelope, route, span, key):
                 return
-        except BaseException as exc:
+        except Exception as exc:
+            # As use_span does: an error is recorded; a cancellation (drain deadline) is not.
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
             raise

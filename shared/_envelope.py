@@ -101,15 +101,19 @@ class Envelope:
 
     @classmethod
     def from_kafka(
-        cls, headers: Iterable[tuple[str, bytes]] | None, value: bytes | None
+        cls, headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | None
     ) -> Envelope:
         """Read an envelope from a record's headers and value.
+
+        A header with a null value (Kafka allows them) counts as absent.
 
         Raises:
             InvalidEvent: a required attribute is missing, not UTF-8, or `ce_time` is not RFC 3339.
         """
         attrs: dict[str, str] = {}
         for name, raw in headers or ():
+            if raw is None:
+                continue
             try:
                 attrs[name] = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

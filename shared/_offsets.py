@@ -58,11 +58,16 @@ class KafkaOffsetReader:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self.bootstrap_servers, request_timeout_ms=self._timeout_ms
         )
-        await admin.start()
         try:
+            await admin.start()
             committed = {group: await _group_offsets(admin, group) for group in groups}
-            described = await admin.describe_topics(list(topics)) if topics else []
+            # Describing a topic by name asks for metadata that auto-creates it on brokers
+            # with auto-create on: list first (which never creates), describe what exists.
+            existing = set(await admin.list_topics()) if topics else set()
+            wanted = [t for t in topics if t in existing]
+            described = await admin.describe_topics(wanted) if wanted else []
         finally:
+            # Also when start() was cancelled half-way (a status call's deadline).
             await admin.close()
         partitions = [
             TopicPartition(str(topic["topic"]), int(part["partition"]))
@@ -79,8 +84,8 @@ class KafkaOffsetReader:
             enable_auto_commit=False,
             request_timeout_ms=self._timeout_ms,
         )
-        await consumer.start()
         try:
+            await consumer.start()
             low: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
             high: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         finally:

@@ -75,7 +75,7 @@ def current_traceparent() -> str | None:
 
 
 def context_from_headers(
-    headers: Mapping[str, str] | Iterable[tuple[str, bytes]] | None,
+    headers: Mapping[str, str] | Iterable[tuple[str, bytes | None]] | None,
 ) -> Context:
     """The remote parent carried by HTTP headers (a mapping) or Kafka headers (pairs)."""
     if headers is None:
@@ -83,7 +83,11 @@ def context_from_headers(
     if isinstance(headers, Mapping):
         carrier = {k.lower(): v for k, v in headers.items() if k.lower() in _FIELDS}
     else:
-        carrier = {k.lower(): v.decode("latin-1") for k, v in headers if k.lower() in _FIELDS}
+        carrier = {
+            k.lower(): v.decode("latin-1")
+            for k, v in headers
+            if k.lower() in _FIELDS and v is not None
+        }
     return _PROPAGATOR.extract(carrier)
 
 

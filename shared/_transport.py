@@ -213,9 +213,12 @@ class KafkaTransport:
     async def end_offsets(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
         """The high watermark of every partition of `topics` (missing topics are left out)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
-        await admin.start()
         try:
-            described = await admin.describe_topics(list(topics))
+            await admin.start()
+            # Describing by name auto-creates on brokers with auto-create on: list first.
+            existing = set(await admin.list_topics())
+            wanted = [t for t in topics if t in existing]
+            described = await admin.describe_topics(wanted) if wanted else []
         finally:
             await admin.close()
         partitions = [

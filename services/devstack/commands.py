@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+_TERM_GRACE_SECONDS = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class Finished:
@@ -40,7 +42,13 @@ async def run_command(
     except asyncio.CancelledError:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        await process.wait()
+        try:
+            await asyncio.wait_for(process.wait(), _TERM_GRACE_SECONDS)
+        except TimeoutError:
+            # It ignored SIGTERM: a cancelled caller must not wait for it forever.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
         raise
     status = process.returncode if process.returncode is not None else -1
     return Finished(status, output.decode("utf-8", "replace"))

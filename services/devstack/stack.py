@@ -66,17 +66,25 @@ class Stack:
                 self._children[spec.name] = child
                 await child.start()
             async with aiohttp.ClientSession() as http:
-                await asyncio.gather(
-                    *(
+                waits = [
+                    asyncio.create_task(
                         wait_ready(
                             http,
                             self.config.url(spec),
                             self._children[spec.name],
                             within=ready_timeout,
                         )
-                        for spec in self.specs
                     )
-                )
+                    for spec in self.specs
+                ]
+                try:
+                    await asyncio.gather(*waits)
+                finally:
+                    # When one service fails to come up, the other waits end here, before
+                    # the session closes, instead of polling on through the shutdown.
+                    for wait in waits:
+                        wait.cancel()
+                    await asyncio.gather(*waits, return_exceptions=True)
         except BaseException:
             await self.stop()
             raise

@@ -171,5 +171,6 @@ def _letter(record: Any) -> DeadLetter:
         timestamp_ms=record.timestamp,
         key=record.key,
         value=record.value,
-        headers=tuple((k, bytes(v)) for k, v in record.headers),
+        # Kafka allows a header without a value; keep it, as an empty one.
+        headers=tuple((k, bytes(v) if v is not None else b"") for k, v in record.headers),
     )

@@ -17,9 +17,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError
 
 from services.ops.moments import epoch_ms
-from shared import Conflict, KafkaOffsetReader, NotFound, TopicPartition
+from shared import Conflict, KafkaOffsetReader, NotFound, RetryableError, TopicPartition
 
 __all__ = ["GroupActive", "OffsetMove", "group_members", "reset_offsets"]
 
@@ -49,8 +50,8 @@ class OffsetMove:
 async def group_members(bootstrap_servers: str, group: str) -> tuple[str, int]:
     """The group's state (`Empty`, `Stable`, `Dead`, …) and how many members it has."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
     try:
+        await admin.start()
         [response] = await admin.describe_consumer_groups([group])
     finally:
         await admin.close()
@@ -58,6 +59,11 @@ async def group_members(bootstrap_servers: str, group: str) -> tuple[str, int]:
     if not described:
         return "Dead", 0
     first = described[0]
+    if first["error_code"]:
+        # COORDINATOR_NOT_AVAILABLE and the like: "no members" would be a guess.
+        raise RetryableError(
+            f"cannot describe group {group!r}: Kafka error code {first['error_code']}"
+        )
     return str(first["state"]), len(first["members"])
 
 
@@ -77,6 +83,7 @@ async def reset_offsets(
     Raises:
         NotFound: the topic does not exist.
         GroupActive: the group has active members.
+        RetryableError: the group cannot be described now (no coordinator).
     """
     state, members = await group_members(bootstrap_servers, group)
     if members:
@@ -100,7 +107,13 @@ async def reset_offsets(
         }
         if not dry_run:
             consumer.assign(partitions)
-            await consumer.commit(targets)
+            try:
+                await consumer.commit(targets)
+            except CommitFailedError as exc:
+                # A member joined between the check and the commit: the broker refuses.
+                raise GroupActive(
+                    f"group {group!r} gained members while resetting: stop its consumers first"
+                ) from exc
     finally:
         await consumer.stop()
     return [

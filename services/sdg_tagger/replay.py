@@ -29,7 +29,6 @@ from services.sdg_tagger.app import create_app
 from services.sdg_tagger.settings import TaggerSettings
 from services.sdg_tagger.state import METRICS
 from services.sdg_tagger.tagger import SdgTagger
-from services.sdg_tagger.topic_ends import end_offsets
 from shared import (
     READINESS,
     KafkaTransport,
@@ -86,7 +85,7 @@ async def replay(
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     try:
-        ends = {tp: end for tp, end in (await end_offsets(kafka, [topic])).items() if end > 0}
+        ends = {tp: end for tp, end in (await kafka.end_offsets([topic])).items() if end > 0}
         consumer_running = app[READINESS][f"consumer:{group}"]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within

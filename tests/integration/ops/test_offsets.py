@@ -149,3 +149,16 @@ async def test_replay_refuses_a_group_with_active_members(
         await asyncio.gather(fetch, return_exceptions=True)
     finally:
         await member.stop()
+
+
+async def test_looking_at_a_missing_topic_does_not_create_it(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    # The broker auto-creates topics that metadata requests name: status, `dlq list` and
+    # `replay` must report a missing DLQ as missing, not bring it into being.
+    topic = f"ops-missing-{unique}.dlq"
+    snapshot = await KafkaOffsetReader(kafka_bootstrap).snapshot([], [topic])
+    transport = KafkaTransport(kafka_bootstrap)
+    assert topic in snapshot.missing
+    assert await transport.end_offsets([topic]) == {}
+    assert await KafkaOffsetReader(kafka_bootstrap).snapshot([], [topic]) == snapshot

@@ -22,7 +22,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.sdg_tagger import SdgTagger
 from services.sdg_tagger.app import create_app
 from services.sdg_tagger.settings import TaggerSettings
-from services.sdg_tagger.topic_ends import end_offsets
 from shared import (
     Event,
     EventPublisher,
@@ -173,7 +172,7 @@ class TaggerService:
         self.published += 1
 
     async def count(self, topic: str) -> int:
-        return sum((await end_offsets(self.transport, [topic])).values())
+        return sum((await self.transport.end_offsets([topic])).values())
 
     async def caught_up(self, group: str | None = None, *, timeout: float = 30) -> None:
         """Wait until `group` (the service's by default) committed every activity record:
@@ -181,7 +180,7 @@ class TaggerService:
         group = group or self.settings.group_id
 
         async def done() -> bool:
-            ends = await end_offsets(self.transport, [self.activity_topic])
+            ends = await self.transport.end_offsets([self.activity_topic])
             if sum(ends.values()) < self.published:
                 return False
             committed = await self.transport.group_offsets(group)

@@ -59,6 +59,22 @@ def test_missing_headers_are_named() -> None:
     }
 
 
+def test_null_header_values_count_as_absent_never_crash() -> None:
+    # Kafka allows a header without a value: a null required header is a typed fault (so the
+    # record is dead-lettered), a null extra header is ignored.
+    base: list[tuple[str, bytes | None]] = [
+        ("ce_specversion", b"1.0"),
+        ("ce_source", b"/t"),
+        ("ce_type", b"org.wipo.tabridge.t.v1"),
+        ("x-extra", None),
+    ]
+    with pytest.raises(InvalidEvent) as caught:
+        Envelope.from_kafka([*base, ("ce_id", None)], b"{}")
+    assert {f.pointer for f in caught.value.faults} == {"header:ce_id"}
+    envelope = Envelope.from_kafka([*base, ("ce_id", b"1"), ("traceparent", None)], b"{}")
+    assert (envelope.id, envelope.traceparent) == ("1", None)
+
+
 def _envelope(ce_type: str, body: dict[str, Any]) -> Envelope:
     return Envelope(id="1", source="/t", type=ce_type, data=orjson.dumps(body))
 
