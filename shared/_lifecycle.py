@@ -25,17 +25,22 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
 def topics_context(
-    kafka: Transport, specs: Sequence[TopicSpec], *, timeout: float = 30.0
+    kafka: Transport, specs: Sequence[TopicSpec], *, create: bool = True, timeout: float = 30.0
 ) -> CleanupContext:
-    """Report the broker in readiness, and create the missing topics before the app serves.
+    """Report the broker in readiness and, with `create`, make the missing topics before
+    the app serves.
 
     Never fails start-up: when the broker is down the warning is logged, readiness says
     `kafka` is down, and consumers and publishers connect once it is back. In production
-    the topics are applied beforehand (`python -m tools.topics apply`), with replication.
+    the topics are applied beforehand (`python -m tools.topics apply`, with replication)
+    and `create` is off (`TABRIDGE_CREATE_TOPICS=false`).
     """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         app[READINESS]["kafka"] = kafka.ping
+        if not create:
+            yield
+            return
         try:
             await asyncio.wait_for(kafka.ensure_topics(specs), timeout)
         except Exception as exc:

@@ -33,6 +33,13 @@ class CommonSettings(BaseSettings):
         description="Prefix of every topic name, for sharing one cluster between environments.",
         validation_alias="TABRIDGE_TOPIC_NAMESPACE",
     )
+    create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start-up (local runs, tests). Deployments apply "
+        "the topic definitions with `python -m tools.topics apply` and set this false, so no "
+        "service ever creates a topic with the broker's defaults.",
+        validation_alias="TABRIDGE_CREATE_TOPICS",
+    )
     trace_dir: str | None = Field(
         default=None,
         description="Where spans are kept as JSON lines when no OTLP endpoint is configured.",

@@ -205,7 +205,13 @@ def create_app(
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
+    app.cleanup_ctx.append(
+        topics_context(
+            kafka,
+            topic_specs(namespace=settings.topic_namespace),
+            create=settings.create_topics,
+        )
+    )
     app.cleanup_ctx.append(_session(policy, resolver))
     app.cleanup_ctx.append(
         publisher_context(

@@ -189,7 +189,13 @@ def create_app(
     app[METRICS] = FeedMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_stores(settings))
-    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
+    app.cleanup_ctx.append(
+        topics_context(
+            kafka,
+            topic_specs(namespace=settings.topic_namespace),
+            create=settings.create_topics,
+        )
+    )
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,

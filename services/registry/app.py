@@ -152,7 +152,13 @@ def create_app(
 
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(topics_context(kafka, topic_specs(namespace=settings.topic_namespace)))
+    app.cleanup_ctx.append(
+        topics_context(
+            kafka,
+            topic_specs(namespace=settings.topic_namespace),
+            create=settings.create_topics,
+        )
+    )
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
