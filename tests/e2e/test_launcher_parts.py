@@ -94,10 +94,10 @@ async def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -
 
 async def test_a_child_that_ignores_sigterm_is_killed_after_its_grace(tmp_path: Path) -> None:
     script = (
-        "import signal, sys, time\n"
+        "import signal\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "print('ignoring', flush=True)\n"
-        "time.sleep(60)\n"
+        "signal.pause()  # until SIGKILL: SIGTERM is ignored\n"
     )
     child = ChildProcess(
         "stubborn",
