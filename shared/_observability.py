@@ -14,8 +14,10 @@ from structlog.typing import FilteringBoundLogger
 
 from shared._logging import configure_logging
 from shared._metrics import PipelineMetrics
+from shared._producer import EventPublisher
 from shared._settings import CommonSettings
 from shared._tracing import build_tracer_provider
+from shared._transport import Transport
 
 __all__ = ["Observability", "build_observability"]
 
@@ -30,6 +32,15 @@ class Observability:
     tracer: Tracer
     registry: CollectorRegistry
     metrics: PipelineMetrics
+
+    def event_publisher(self, kafka: Transport, *, source: str) -> EventPublisher:
+        """This process's publisher: a producer named for the service, traced and counted."""
+        return EventPublisher(
+            kafka.producer(client_id=self.service),
+            source=source,
+            tracer=self.tracer,
+            metrics=self.metrics,
+        )
 
     async def cleanup_context(self, app: web.Application) -> AsyncIterator[None]:
         """Flush and stop span export when the app stops (register it first)."""

@@ -20,7 +20,6 @@ from shared import (
     READINESS,
     CleanupContext,
     ConsumerRunner,
-    EventPublisher,
     KafkaTransport,
     Observability,
     Router,
@@ -29,7 +28,6 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
-    topics_context,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -38,7 +36,7 @@ from shared.events import (
     SdgTagsAssigned,
     build_catalog,
     namespaced,
-    topic_specs,
+    startup_topics,
 )
 
 from .activity_index import SqliteActivityIndex
@@ -205,23 +203,12 @@ def create_app(
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(
-        topics_context(
-            kafka,
-            topic_specs(namespace=settings.topic_namespace),
-            create=settings.create_topics,
-        )
-    )
+    app.cleanup_ctx.append(startup_topics(kafka, settings))
     app.cleanup_ctx.append(_session(policy, resolver))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
-            lambda a: EventPublisher(
-                kafka.producer(client_id="notifier"),
-                source=settings.source,
-                tracer=obs.tracer,
-                metrics=obs.metrics,
-            ),
+            lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
     app.cleanup_ctx.append(_dispatcher(settings, obs, policy, resolver))

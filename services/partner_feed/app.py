@@ -48,7 +48,6 @@ from shared import (
     READINESS,
     CleanupContext,
     ConsumerRunner,
-    EventPublisher,
     KafkaTransport,
     Observability,
     Router,
@@ -57,7 +56,6 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
-    topics_context,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -69,7 +67,7 @@ from shared.events import (
     SdgTagsAssigned,
     build_catalog,
     namespaced,
-    topic_specs,
+    startup_topics,
 )
 
 
@@ -189,22 +187,11 @@ def create_app(
     app[METRICS] = FeedMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_stores(settings))
-    app.cleanup_ctx.append(
-        topics_context(
-            kafka,
-            topic_specs(namespace=settings.topic_namespace),
-            create=settings.create_topics,
-        )
-    )
+    app.cleanup_ctx.append(startup_topics(kafka, settings))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
-            lambda a: EventPublisher(
-                kafka.producer(client_id="partner-feed"),
-                source=settings.source,
-                tracer=obs.tracer,
-                metrics=obs.metrics,
-            ),
+            lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
     app.cleanup_ctx.append(_import_runner(settings, obs))

@@ -44,7 +44,6 @@ from services.registry.views import add_activity_routes
 from shared import (
     READINESS,
     ConsumerRunner,
-    EventPublisher,
     KafkaTransport,
     Observability,
     Router,
@@ -53,10 +52,9 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
-    topics_context,
 )
 from shared.domain import load_codelists
-from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, topic_specs
+from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, startup_topics
 
 
 async def open_database(settings: RegistrySettings) -> Database:
@@ -152,22 +150,11 @@ def create_app(
 
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(
-        topics_context(
-            kafka,
-            topic_specs(namespace=settings.topic_namespace),
-            create=settings.create_topics,
-        )
-    )
+    app.cleanup_ctx.append(startup_topics(kafka, settings))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
-            lambda a: EventPublisher(
-                kafka.producer(client_id="registry"),
-                source=settings.source,
-                tracer=obs.tracer,
-                metrics=obs.metrics,
-            ),
+            lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
     app.cleanup_ctx.append(relay)

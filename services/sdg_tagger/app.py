@@ -27,7 +27,6 @@ from shared import (
     READINESS,
     CleanupContext,
     ConsumerRunner,
-    EventPublisher,
     KafkaTransport,
     Observability,
     RetryableError,
@@ -38,7 +37,6 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
-    topics_context,
 )
 from shared.events import (
     ACTIVITY_EVENTS,
@@ -48,7 +46,7 @@ from shared.events import (
     ActivityWithdrawn,
     build_catalog,
     namespaced,
-    topic_specs,
+    startup_topics,
 )
 
 SERVICE = "sdg-tagger"
@@ -133,22 +131,11 @@ def create_app(
     app[METRICS] = TaggerMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(
-        topics_context(
-            kafka,
-            topic_specs(namespace=settings.topic_namespace),
-            create=settings.create_topics,
-        )
-    )
+    app.cleanup_ctx.append(startup_topics(kafka, settings))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
-            lambda a: EventPublisher(
-                kafka.producer(client_id=SERVICE),
-                source=settings.source,
-                tracer=obs.tracer,
-                metrics=obs.metrics,
-            ),
+            lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
     group = group_id or settings.group_id

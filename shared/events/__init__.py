@@ -24,6 +24,7 @@ from shared.events.topics import (
     SDG_TAGS,
     WEBHOOK_DLQ,
     namespaced,
+    startup_topics,
     topic_specs,
 )
 
@@ -53,5 +54,6 @@ __all__ = [
     "WebhookDeliveryFailed",
     "build_catalog",
     "namespaced",
+    "startup_topics",
     "topic_specs",
 ]

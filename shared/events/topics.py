@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from shared._dead_letter import dlq_topic
-from shared._transport import TopicSpec
+from shared._lifecycle import CleanupContext, topics_context
+from shared._settings import CommonSettings
+from shared._transport import TopicSpec, Transport
 
 ACTIVITY_EVENTS = "tabridge.activity.events"
 ACTIVITY_SNAPSHOTS = "tabridge.activity.snapshots"
@@ -63,3 +65,11 @@ def topic_specs(
     ]
     dlqs = [spec(dlq_topic(name), 1, retention_ms=4 * _WEEK_MS) for name in bases]
     return main + dlqs
+
+
+def startup_topics(kafka: Transport, settings: CommonSettings) -> CleanupContext:
+    """The start-up topic step of every service: readiness of the broker, and every topic
+    of the service's namespace created when missing unless `TABRIDGE_CREATE_TOPICS=false`."""
+    return topics_context(
+        kafka, topic_specs(namespace=settings.topic_namespace), create=settings.create_topics
+    )
