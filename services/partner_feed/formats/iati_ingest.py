@@ -1,22 +1,35 @@
-"""IATI XML input as :class:`Candidate` records: version check, schema, mapping."""
+"""IATI XML input as :class:`Candidate` records: version check, tolerant reading, schema,
+the IATI Standard Ruleset, mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from services.partner_feed.formats.errors import Location, UnsupportedVersion
+from services.partner_feed.formats.iati_element import ElementReader
 from services.partner_feed.formats.iati_legacy import check_supported, detect_version
 from services.partner_feed.formats.iati_mapping import map_activity
 from services.partner_feed.formats.iati_reader import iter_activities
+from services.partner_feed.formats.iati_tolerant import normalise_activity
 from services.partner_feed.formats.safety import ByteSource, Limits
 from services.partner_feed.validation.findings import Category, Finding, Severity
+from services.partner_feed.validation.ruleset import standard_ruleset
 from services.partner_feed.validation.schema import validate_activity
 from services.partner_feed.validation.verdict import Candidate
 
 
-def read_iati(source: ByteSource, *, partner_id: str, limits: Limits) -> Iterator[Candidate]:
+def read_iati(
+    source: ByteSource, *, partner_id: str, limits: Limits, today: date
+) -> Iterator[Candidate]:
     """One candidate per ``iati-activity``; raises :class:`InvalidInput` on a fatal fault
-    after yielding every activity completed before it."""
+    after yielding every activity completed before it.
+
+    2.0x activities are checked against the 2.03 schema and the IATI Standard Ruleset (the
+    Validator's rule ids and severities); 1.0x activities are mapped to 2.03 and checked by
+    the record-level rules (:mod:`validation.rules`), which cite the same rule ids.
+    """
+    ruleset = standard_ruleset()
     for item in iter_activities(source, limits):
         el = item.element
         location = Location(line=el.sourceline, path=item.path)
@@ -37,8 +50,21 @@ def read_iati(source: ByteSource, *, partner_id: str, limits: Limits) -> Iterato
                 ref=ref or item.path, location=location, record=None, findings=(finding,)
             )
             continue
+        reader = ElementReader(el, item.path, legacy_mode, limits.max_field_chars)
+        findings = normalise_activity(el, reader.loc)
+        identifiers = el.findall("iati-identifier")
+        if len(identifiers) > 1:
+            findings.append(
+                Finding(
+                    code="rule.identifier.ambiguous",
+                    severity=Severity.CRITICAL,
+                    category=Category.RULE,
+                    message=f"the activity has {len(identifiers)} iati-identifier elements",
+                    location=reader.loc(identifiers[1]),
+                )
+            )
         if legacy_mode:
-            findings = [
+            findings.append(
                 Finding(
                     code="format.legacy_version",
                     severity=Severity.WARNING,
@@ -46,20 +72,16 @@ def read_iati(source: ByteSource, *, partner_id: str, limits: Limits) -> Iterato
                     message=f"IATI {version} activity mapped to 2.03; not schema-checked",
                     location=location,
                 )
-            ]
+            )
         else:
-            findings = validate_activity(el, item.path)
-        record, locations, mapping_findings = map_activity(
-            el,
-            partner_id=partner_id,
-            path=item.path,
-            legacy_mode=legacy_mode,
-            max_chars=limits.max_field_chars,
-        )
+            findings += validate_activity(el, item.path)
+            findings += ruleset.evaluate(el, today=today, locate=reader.loc)
+        record, locations, mapping_findings = map_activity(el, partner_id=partner_id, reader=reader)
         yield Candidate(
             ref=ref or item.path,
             location=location,
             record=record,
             locations=locations,
             findings=(*findings, *mapping_findings),
+            checked_by_ruleset=not legacy_mode,
         )

@@ -12,6 +12,8 @@ from services.partner_feed.formats.errors import Location
 from services.partner_feed.formats.iati_element import ElementReader
 from services.partner_feed.formats.record import (
     CountryShare,
+    GoalSource,
+    GoalVia,
     Identifiers,
     OtherIdentifier,
     Participant,
@@ -22,6 +24,7 @@ from services.partner_feed.formats.record import (
     SourceFormat,
     Tag,
     Text,
+    goal_of,
 )
 from services.partner_feed.validation.findings import Finding, Severity
 
@@ -29,10 +32,11 @@ _DATE_FIELDS = {"1": "planned_start", "2": "actual_start", "3": "planned_end", "
 
 
 def map_activity(
-    activity: Any, *, partner_id: str, path: str, legacy_mode: bool, max_chars: int
+    activity: Any, *, partner_id: str, reader: ElementReader
 ) -> tuple[PartnerRecord, dict[str, Location], list[Finding]]:
-    """Map one activity element. Never raises on content: faults become findings."""
-    m = ElementReader(activity, path, legacy_mode, max_chars)
+    """Map one activity element read by ``reader``. Never raises on content: faults become
+    findings."""
+    m = reader
     a = activity
     fields: dict[str, Any] = {}
     ident_el = a.find("iati-identifier")
@@ -76,7 +80,7 @@ def map_activity(
             m.fault("format.datetime", f"last-updated-datetime={updated!r}", a, Severity.WARNING)
     record = PartnerRecord(
         partner_id=partner_id,
-        record_id=ident or path,
+        record_id=ident or m.path,
         source_format=SourceFormat.IATI_XML,
         **fields,
     )
@@ -149,6 +153,7 @@ def _participants(m: ElementReader) -> list[Participant]:
 def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
     goals: list[str] = []
     targets: list[str] = []
+    sources: list[GoalSource] = []
     sectors: list[Sector] = []
     for el in m.activity.findall("sector"):
         m.indexed("sectors", el)
@@ -158,8 +163,12 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
         sectors.append(Sector(code=code, vocabulary=vocab, percentage=m.decimal(el)))
         if vocab == voc.SECTOR_SDG_GOAL:
             goals.append(code)
+            sources.append(GoalSource(goal=code, via="sector-7", code=code))
         elif vocab == voc.SECTOR_SDG_TARGET:
             targets.append(code)
+            _implied(sources, code, "sector-8")
+        elif vocab == voc.SECTOR_SDG_INDICATOR:
+            _implied(sources, code.lower(), "sector-9")
     communities: list[str] = []
     recommendations: list[int] = []
     tags: list[Tag] = []
@@ -170,8 +179,10 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
         m.indexed("tags", el)
         if vocab == voc.TAG_SDG_GOAL:
             goals.append(code)
+            sources.append(GoalSource(goal=code, via="tag-2", code=code))
         elif vocab == voc.TAG_SDG_TARGET:
             targets.append(code)
+            _implied(sources, code, "tag-3")
         elif vocab == voc.REPORTING_ORG_VOCABULARY and uri == voc.REGIONAL_COMMUNITY_URI:
             communities.append(code)
         elif vocab == voc.REPORTING_ORG_VOCABULARY and uri == voc.DA_RECOMMENDATION_URI:
@@ -185,10 +196,17 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
         sectors=tuple(sectors),
         sdg_goals=tuple(dict.fromkeys(goals)),
         sdg_targets=tuple(dict.fromkeys(targets)),
+        goal_sources=tuple(dict.fromkeys(sources)),
         regional_communities=tuple(dict.fromkeys(communities)),
         da_recommendations=tuple(dict.fromkeys(recommendations)),
         tags=tuple(tags),
     )
+
+
+def _implied(sources: list[GoalSource], code: str, via: GoalVia) -> None:
+    goal = goal_of(code)
+    if goal is not None:
+        sources.append(GoalSource(goal=goal, via=via, code=code))
 
 
 def _gender(m: ElementReader, fields: dict[str, Any]) -> None:
@@ -201,6 +219,12 @@ def _gender(m: ElementReader, fields: dict[str, Any]) -> None:
         m.keep("gender_marker", el)
         if significance is not None and significance.isdigit():
             fields["gender_marker"] = int(significance)
-        else:
-            m.fault("format.significance", f"significance={significance!r} is not a code", el)
+        elif significance is not None:
+            m.fault(
+                "format.significance",
+                f"significance={significance!r} is not a code; read as absent",
+                el,
+                Severity.WARNING,
+            )
+        # No significance at all: rule 6.14.1 (2.0x) says so; the marker is absent.
         return

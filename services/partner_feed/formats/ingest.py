@@ -99,7 +99,9 @@ def ingest(
     """
     limits = limits or Limits()
     readers: dict[SourceFormat, Callable[[], Iterator[Candidate]]] = {
-        SourceFormat.IATI_XML: lambda: read_iati(source, partner_id=partner_id, limits=limits),
+        SourceFormat.IATI_XML: lambda: read_iati(
+            source, partner_id=partner_id, limits=limits, today=today
+        ),
         SourceFormat.TFM_JSON: lambda: read_tfm_json(source, partner_id=partner_id, limits=limits),
         SourceFormat.TFM_CSV: lambda: read_tfm_csv(source, partner_id=partner_id, limits=limits),
     }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 Text = dict[str, str]
 """Text per language: ISO 639-1 code (lower case) → text."""
@@ -77,6 +79,25 @@ class Tag(_Frozen):
     text: Text = {}
 
 
+GoalVia = Literal["tag-2", "tag-3", "sector-7", "sector-8", "sector-9", "goal", "target"]
+"""Where a goal came from: an IATI tag (vocabulary 2 goal, 3 target) or sector (vocabulary 7
+goal, 8 target, 9 indicator), or, for other formats, a goal or target field."""
+_GOAL_OF = re.compile(r"^(1[0-7]|[1-9])\.")
+
+
+def goal_of(code: str) -> str | None:
+    """The SDG goal an SDG target (``1.a``) or indicator (``1.a.1``) belongs to."""
+    match = _GOAL_OF.match(code)
+    return match.group(1) if match else None
+
+
+class GoalSource(_Frozen):
+    goal: str
+    via: GoalVia
+    code: str
+    """The publisher's code it came from (the goal itself, or the target / indicator)."""
+
+
 class PartnerRecord(_Frozen):
     """One partner activity, whatever format it came in.
 
@@ -103,7 +124,10 @@ class PartnerRecord(_Frozen):
     recipient_regions: tuple[RegionShare, ...] = ()
     sectors: tuple[Sector, ...] = ()
     sdg_goals: tuple[str, ...] = ()
+    """Goals stated and goals implied by the targets and indicators (see ``goal_sources``)."""
     sdg_targets: tuple[str, ...] = ()
+    goal_sources: tuple[GoalSource, ...] = ()
+    """Where each goal came from; derived, so not part of ``content_hash``."""
     participating_orgs: tuple[Participant, ...] = ()
     gender_marker: int | None = None
     """Significance of the gender-equality policy marker (0 not targeted … 2 principal)."""
@@ -113,10 +137,28 @@ class PartnerRecord(_Frozen):
     """Tags not already mapped to SDG, regional-community or DA fields."""
     last_updated: datetime | None = None
 
+    @model_validator(mode="after")
+    def _implied_goals(self) -> PartnerRecord:
+        """Goals implied by the targets join the goals, each with where it came from."""
+        sources = list(self.goal_sources)
+        known = {s.goal for s in sources}
+        sources += [
+            GoalSource(goal=g, via="goal", code=g) for g in self.sdg_goals if g not in known
+        ]
+        for target in self.sdg_targets:
+            goal = goal_of(target)
+            if goal is not None and not any(s.code == target for s in sources):
+                sources.append(GoalSource(goal=goal, via="target", code=target))
+        goals = tuple(dict.fromkeys((*self.sdg_goals, *(s.goal for s in sources))))
+        object.__setattr__(self, "sdg_goals", goals)
+        object.__setattr__(self, "goal_sources", tuple(sources))
+        return self
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def content_hash(self) -> str:
         body = self.model_dump(
-            mode="json", exclude={"content_hash", "last_updated", "source_format"}
+            mode="json",
+            exclude={"content_hash", "last_updated", "source_format", "goal_sources"},
         )
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -12,9 +12,11 @@ from services.partner_feed.formats.errors import Location
 
 class Severity(StrEnum):
     CRITICAL = "critical"
-    """The record cannot be used at all (unreadable, unidentifiable, unmappable)."""
+    """The record cannot be used at all (unreadable, unidentifiable, unmappable): always
+    quarantined."""
     ERROR = "error"
-    """The record breaks a schema, codelist or rule: quarantined."""
+    """The record breaks a schema, codelist or rule: accepted with the finding attached,
+    unless the partner's :class:`QuarantinePolicy` blocks errors."""
     WARNING = "warning"
     """Worth telling the partner; the record is accepted."""
 
@@ -35,6 +37,9 @@ class Finding(BaseModel):
     category: Category
     message: str
     location: Location = Location()
+    rule: str | None = None
+    """The IATI Validator's rule id (Standard Ruleset ``1.1.21``, schema ``0.3.1``) when the
+    finding is one of its rules; None for our own format and codelist findings."""
 
 
 Locations = Mapping[str, Location]
@@ -51,11 +56,6 @@ def locate(locations: Locations, *keys: str) -> Location:
         if key in locations:
             return locations[key]
     return Location()
-
-
-def blocking(findings: Iterable[Finding]) -> bool:
-    """True when any finding is critical or an error, so the record must be quarantined."""
-    return any(f.severity is not Severity.WARNING for f in findings)
 
 
 def from_validation_error(

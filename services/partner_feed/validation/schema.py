@@ -38,7 +38,10 @@ MAPPED_ELEMENTS = frozenset(
 """Top-level children we map into a PartnerRecord. A schema fault inside one of them (or on
 the activity itself) is an error; a fault in an element we do not use (document-link,
 location, budget, transaction, result, ...) only a warning, so an empty ``document-link``
-does not cost a partner an otherwise sound activity."""
+does not cost a partner an otherwise sound activity. Neither blocks the record under the
+default quarantine policy (:class:`QuarantinePolicy`): the value at fault is read as absent."""
+SCHEMA_RULE = "0.3.1"
+"""The IATI Validator's rule id for schema faults."""
 
 
 @cache
@@ -68,6 +71,7 @@ def validate_activity(element: Any, base_path: str) -> list[Finding]:
         findings.append(
             Finding(
                 code="schema.invalid",
+                rule=SCHEMA_RULE,
                 severity=severity,
                 category=Category.SCHEMA,
                 message=entry.message,

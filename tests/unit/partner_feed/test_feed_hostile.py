@@ -142,8 +142,10 @@ def test_unsupported_version_costs_only_its_activity(activity: FeedActivity) -> 
 def test_oversized_xml_text_is_a_finding(activity: FeedActivity) -> None:
     big = _good(activity.model_copy(update={"descriptions": {"en": "x" * 40_000}}))
     outcomes = list(_run(_doc(big, _good(activity))))
-    assert [o.accepted for o in outcomes] == [False, True]
+    # Accepted without the oversized text (Datastore policy), the error attached.
+    assert [o.accepted for o in outcomes] == [True, True]
     assert "format.field_too_large" in {f.code for f in outcomes[0].findings}
+    assert outcomes[0].record is not None and outcomes[0].record.descriptions == {}
 
 
 # --- CSV -------------------------------------------------------------------------------
