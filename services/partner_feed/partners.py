@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.partner_feed.formats import ColumnMapping, RegionalMapping, SourceFormat
+from services.partner_feed.validation.verdict import QuarantinePolicy
 
 FormatName = Literal["iati", "tfm-json", "tfm-csv", "regional-csv", "regional-json"]
 
@@ -48,6 +49,10 @@ class PartnerSource(BaseModel):
     interval_seconds: float = Field(default=3600.0, gt=0)
     api_key_sha256: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
     mapping: RegionalColumns | None = None
+    quarantine: QuarantinePolicy = QuarantinePolicy()
+    """Which findings quarantine a record of this partner; by default only critical ones
+    (no usable identifier, unreadable), as the IATI Datastore. ``{"block": "error"}``
+    tightens it to every rule, schema and codelist error."""
 
     def source_format(self) -> SourceFormat:
         return FORMATS[self.format]

@@ -96,6 +96,7 @@ class ImportPipeline:
                 today=today,
                 limits=d.limits,
                 regional_mapping=mapping,
+                policy=partner.quarantine,
             )
 
         stream = OutcomeStream(start, job.path)

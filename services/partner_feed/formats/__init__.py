@@ -22,6 +22,7 @@ from services.partner_feed.formats.feed_activity import (
     FeedCountry,
     FeedOrg,
     FeedParticipant,
+    FeedRegion,
     FeedSector,
 )
 from services.partner_feed.formats.iati_writer import write_iati
@@ -41,6 +42,7 @@ __all__ = [
     "FeedCountry",
     "FeedOrg",
     "FeedParticipant",
+    "FeedRegion",
     "FeedSector",
     "FieldTooLarge",
     "ForbiddenDeclaration",

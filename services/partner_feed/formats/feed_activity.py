@@ -38,10 +38,21 @@ class FeedCountry(_Frozen):
     percentage: Percentage | None = None
 
 
+class FeedRegion(_Frozen):
+    code: str = Field(pattern=r"^[0-9]{3}$")
+    """IATI Region code (vocabulary 1, OECD DAC), e.g. ``998`` developing countries,
+    unspecified."""
+    percentage: Percentage | None = None
+
+
 class FeedSector(_Frozen):
     code: str
     vocabulary: str = "1"
     percentage: Percentage | None = None
+    vocabulary_uri: str | None = None
+    """For a reporting-organisation vocabulary (98/99): where the codes are defined."""
+    name: Text = {}
+    """Narrative, required by rule 2.2.1 for vocabularies 98/99."""
 
 
 class FeedActivity(_Frozen):
@@ -61,6 +72,8 @@ class FeedActivity(_Frozen):
     planned_end: date | None = None
     actual_end: date | None = None
     recipient_countries: tuple[FeedCountry, ...] = ()
+    recipient_regions: tuple[FeedRegion, ...] = ()
+    """Only for activities without a recipient country (rule 3.7.1 wants one or the other)."""
     regional_communities: tuple[str, ...] = ()
     sdg_goals: tuple[Annotated[str, Field(pattern=r"^([1-9]|1[0-7])$")], ...] = ()
     sdg_targets: tuple[Annotated[str, Field(pattern=r"^([1-9]|1[0-7])\.[0-9a-z]+$")], ...] = ()

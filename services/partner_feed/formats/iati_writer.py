@@ -1,9 +1,11 @@
 """Rendering :class:`FeedActivity` records as IATI 2.03 activity XML, chunk by chunk.
 
-The output validates against the 2.03 schema. No contact-info or other personal data is
-written. Regional communities and DA recommendations go out as vocabulary-99 tags (see
-:mod:`vocabularies`), SDGs as tag vocabularies 2 (goals) and 3 (targets), the gender marker
-as OECD DAC policy-marker 1.
+The output validates against the 2.03 schema and passes the IATI Standard Ruleset with no
+error (``tests/unit/partner_feed/test_feed_outbound_ruleset.py``). No contact-info or other
+personal data is written. Regional communities and DA recommendations go out as
+vocabulary-99 tags (see :mod:`vocabularies`), SDGs as tag vocabularies 2 (goals) and 3
+(targets), the gender marker as OECD DAC policy-marker 1, sectors with their narrative
+(vocabulary 99 needs one, rule 2.2.1).
 """
 
 from __future__ import annotations
@@ -103,8 +105,24 @@ def activity_element(a: FeedActivity) -> Any:
             _sub(root, "activity-date", type=code, iso_date=value.isoformat())
     for country, share in a.country_shares():
         _sub(root, "recipient-country", code=country, percentage=_pct(share))
+    for region in a.recipient_regions:
+        _sub(
+            root,
+            "recipient-region",
+            code=region.code,
+            vocabulary="1",
+            percentage=_pct(region.percentage),
+        )
     for s in a.sectors:
-        _sub(root, "sector", vocabulary=s.vocabulary, code=s.code, percentage=_pct(s.percentage))
+        sector = _sub(
+            root,
+            "sector",
+            vocabulary=s.vocabulary,
+            vocabulary_uri=s.vocabulary_uri,
+            code=s.code,
+            percentage=_pct(s.percentage),
+        )
+        _narratives(sector, s.name, lang)
     for goal in a.sdg_goals:
         _sub(root, "tag", vocabulary=voc.TAG_SDG_GOAL, code=goal)
     for target in a.sdg_targets:

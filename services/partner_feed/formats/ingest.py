@@ -25,7 +25,13 @@ from services.partner_feed.formats.record import SourceFormat
 from services.partner_feed.formats.regional import RegionalMapping, read_regional
 from services.partner_feed.formats.safety import ByteSource, Limits
 from services.partner_feed.formats.tfm_reader import read_tfm_csv, read_tfm_json
-from services.partner_feed.validation.verdict import Candidate, RecordOutcome, judge
+from services.partner_feed.validation.verdict import (
+    DEFAULT_POLICY,
+    Candidate,
+    QuarantinePolicy,
+    RecordOutcome,
+    judge,
+)
 
 
 class FatalError(BaseModel):
@@ -51,10 +57,17 @@ class IngestReport(BaseModel):
 class IngestRun:
     """Single-use iterable of :class:`RecordOutcome`; ``report`` is final once exhausted."""
 
-    def __init__(self, source_format: SourceFormat, candidates: Iterator[Candidate], today: date):
+    def __init__(
+        self,
+        source_format: SourceFormat,
+        candidates: Iterator[Candidate],
+        today: date,
+        policy: QuarantinePolicy = DEFAULT_POLICY,
+    ):
         self.source_format = source_format
         self._candidates = candidates
         self._today = today
+        self._policy = policy
         self._accepted = self._quarantined = 0
         self._codes: Counter[str] = Counter()
         self._fatal: FatalError | None = None
@@ -62,7 +75,7 @@ class IngestRun:
     def __iter__(self) -> Iterator[RecordOutcome]:
         try:
             for candidate in self._candidates:
-                outcome = judge(candidate, today=self._today)
+                outcome = judge(candidate, today=self._today, policy=self._policy)
                 if outcome.accepted:
                     self._accepted += 1
                 else:
@@ -92,10 +105,12 @@ def ingest(
     today: date,
     limits: Limits | None = None,
     regional_mapping: RegionalMapping | None = None,
+    policy: QuarantinePolicy | None = None,
 ) -> IngestRun:
     """Start ingesting ``source``; nothing is read until the run is iterated.
 
     ``regional_mapping`` is required for the regional formats (``ValueError`` otherwise).
+    ``policy`` says which findings quarantine a record (default: critical ones only).
     """
     limits = limits or Limits()
     readers: dict[SourceFormat, Callable[[], Iterator[Candidate]]] = {
@@ -112,4 +127,4 @@ def ingest(
         readers[source_format] = lambda: read_regional(
             source, source_format=source_format, mapping=mapping, limits=limits
         )
-    return IngestRun(source_format, readers[source_format](), today)
+    return IngestRun(source_format, readers[source_format](), today, policy or DEFAULT_POLICY)

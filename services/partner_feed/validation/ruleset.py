@@ -38,6 +38,7 @@ import orjson
 from lxml import etree
 
 from services.partner_feed.formats.errors import Location
+from services.partner_feed.formats.vocabularies import is_org_identifier
 from services.partner_feed.validation.findings import Category, Finding, Severity
 
 _PACKAGE = "services.partner_feed.validation.rulesets"
@@ -45,15 +46,6 @@ STANDARD = "standard.json"
 ACTIVITY_CONTEXT = "/iati-activities/iati-activity"
 _LOOP_VAR = "loopvalue"
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "critical": Severity.CRITICAL}
-ORG_IDENTIFIER = re.compile(r"^(?:[A-Z]{2}|X[A-Z])-[A-Z0-9]{2,}(?:-[A-Za-z0-9._]+)*-[^\s/&|?]+$")
-"""An organisation identifier: a registration agency prefix (country or X* code, a hyphen,
-the agency code) then the organisation's id in that agency's register: ``XM-DAC-41114``,
-``GB-COH-01234567``, ``XI-IATI-EC_INTPA``. Bare acronyms (``WHO``) and bare codes
-(``41114``) are names, not identifiers."""
-
-
-def is_org_identifier(value: str | None) -> bool:
-    return value is not None and ORG_IDENTIFIER.match(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

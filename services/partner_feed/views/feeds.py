@@ -70,7 +70,8 @@ async def feed_view(request: web.Request) -> web.StreamResponse:
         response.content_type = feed.content_type
         response.charset = "utf-8"
         await response.prepare(request)
-        await response.write(feed.head(datetime.now(UTC)))
+        generated = datetime.now(UTC)
+        await response.write(feed.head(generated))
         lists, metrics = app[CODELISTS], app[METRICS]
         written = 0
         async for row in iter_rows(db, since=query.since or 0, upto=upto):
@@ -84,6 +85,7 @@ async def feed_view(request: web.Request) -> web.StreamResponse:
                 publisher,
                 computed_goals=row.computed_goals,
                 computed_targets=row.computed_targets,
+                today=generated.date(),
             )
             if published is None:
                 metrics.unpublishable.labels(feed.name).inc()
