@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.partner_feed.formats.errors import Location
+from services.partner_feed.formats.iati_tolerant import canonical_language
 from services.partner_feed.formats.record import Text
 from services.partner_feed.validation.findings import Category, Finding, Severity
 
@@ -22,7 +23,7 @@ class ElementReader:
         self.path = path
         self.legacy = legacy_mode
         self.max_chars = max_chars
-        self.lang = (activity.get(XML_LANG) or "en").strip().lower()
+        self.lang = canonical_language(activity.get(XML_LANG) or "en")
         self._siblings: dict[Any, dict[Any, tuple[int, int]]] = {}
         self.locations: dict[str, Location] = {"": self.loc(activity)}
         self.findings: list[Finding] = []
@@ -79,7 +80,7 @@ class ElementReader:
             if len(value) > self.max_chars:
                 self.fault("format.field_too_large", f"text over {self.max_chars} chars", node)
                 continue
-            lang = (node.get(XML_LANG) or el.get(XML_LANG) or self.lang).strip().lower()
+            lang = canonical_language(node.get(XML_LANG) or el.get(XML_LANG) or self.lang)
             out.setdefault(lang, value)
         return out
 
