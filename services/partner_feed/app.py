@@ -44,6 +44,7 @@ from services.partner_feed.status import add_feed_status
 from services.partner_feed.views.feeds import add_feed_routes
 from services.partner_feed.views.imports import add_import_routes
 from services.partner_feed.views.partners import add_partner_routes
+from services.partner_feed.views.quality import add_quality_routes
 from shared import (
     READINESS,
     CleanupContext,
@@ -200,6 +201,7 @@ def create_app(
     add_import_routes(app)
     add_feed_routes(app)
     add_partner_routes(app)
+    add_quality_routes(app)
     add_feed_status(app, settings, kafka)
     app.router.add_get("/openapi.json", openapi_view)
     return app

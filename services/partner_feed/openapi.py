@@ -148,6 +148,15 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json("Discrepancies"), **_AUTH_ERRORS},
                 }
             },
+            "/v1/partners/{partner_id}/quality": {
+                "get": {
+                    "summary": "Validation findings of the partner's latest import, by IATI "
+                    "Validator rule id, with the partner's quarantine policy",
+                    "security": [{"partnerKey": []}],
+                    "parameters": [_PARTNER],
+                    "responses": {"200": _json("Findings by rule"), **_AUTH_ERRORS},
+                }
+            },
             "/v1/partners/{partner_id}/links": {
                 "get": {
                     "summary": "Partner records linked to WIPO activities",

@@ -30,7 +30,7 @@ from services.partner_feed.metrics import FeedMetrics
 from services.partner_feed.outcome_stream import OutcomeStream
 from services.partner_feed.partners import PartnerSource
 from services.partner_feed.reconciliation import Matcher
-from services.partner_feed.report import ReportBuilder
+from services.partner_feed.report import ReportBuilder, event_findings
 from services.partner_feed.validation import RecordOutcome
 from shared import Outgoing
 from shared.domain import Activity
@@ -162,6 +162,7 @@ class ImportPipeline:
                 "import_id": import_id,
                 "content_hash": record.content_hash,
                 "record": change.document,
+                "findings": event_findings(outcome.findings),
             }
             event: PartnerRecordNew | PartnerRecordChanged
             if change.kind == "new":

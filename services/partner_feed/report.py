@@ -12,12 +12,29 @@ from typing import Any
 
 from services.partner_feed.formats import IngestReport
 from services.partner_feed.validation import Category, Finding, RecordOutcome, Severity
+from shared.events.partner import RecordFinding
 
 DUPLICATE = "rule.identifier.duplicate"
 
 
 def _finding(f: Finding) -> dict[str, Any]:
     return f.model_dump(mode="json", exclude_none=True)
+
+
+def event_findings(findings: tuple[Finding, ...]) -> list[RecordFinding]:
+    """Findings as the ``partner.record.*`` events carry them."""
+    return [
+        RecordFinding(
+            code=f.code,
+            severity=f.severity.value,
+            category=f.category.value,
+            message=f.message,
+            rule=f.rule,
+            line=f.location.line,
+            path=f.location.path,
+        )
+        for f in findings
+    ]
 
 
 class ReportBuilder:

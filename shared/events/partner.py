@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared._event_model import Event
 from shared.events.topics import PARTNER_LINKS, PARTNER_RECORDS
+
+
+class RecordFinding(BaseModel):
+    """One validation finding on an accepted record (IATI Validator terms)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: str
+    severity: Literal["critical", "error", "warning"]
+    category: str
+    message: str
+    rule: str | None = Field(
+        default=None, description="The IATI Validator's rule id (e.g. Standard Ruleset 1.1.21)."
+    )
+    line: int | None = None
+    path: str | None = None
 
 
 class _PartnerRecordEvent(Event):
@@ -27,6 +43,10 @@ class PartnerRecordNew(_PartnerRecordEvent):
     VERSION: ClassVar[int] = 1
 
     record: dict[str, Any]
+    findings: list[RecordFinding] = Field(
+        default_factory=list,
+        description="What validation found on the record as accepted; empty when clean.",
+    )
 
 
 class PartnerRecordChanged(_PartnerRecordEvent):
@@ -35,6 +55,10 @@ class PartnerRecordChanged(_PartnerRecordEvent):
 
     record: dict[str, Any]
     changed_fields: list[str] = Field(default_factory=list)
+    findings: list[RecordFinding] = Field(
+        default_factory=list,
+        description="What validation found on the record as accepted; empty when clean.",
+    )
 
 
 class PartnerRecordRemoved(_PartnerRecordEvent):
