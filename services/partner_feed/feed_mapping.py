@@ -154,8 +154,13 @@ def _dates(activity: Activity, today: date | None) -> dict[str, date | None]:
     return dates
 
 
-def goals_of(activity: Activity, computed: tuple[int, ...]) -> list[int]:
-    return sorted(set(activity.sdg.goals) | set(computed))
+def goals_of(
+    activity: Activity, computed: tuple[int, ...], computed_targets: tuple[str, ...] = ()
+) -> list[int]:
+    """Curated and computed goals, and the goals the computed targets imply: what the feed
+    publishes, so what ``?sdg=`` finds."""
+    implied = {int(t.split(".")[0]) for t in computed_targets if t.split(".")[0].isdigit()}
+    return sorted(set(activity.sdg.goals) | set(computed) | implied)
 
 
 def to_feed_activity(
@@ -178,7 +183,8 @@ def to_feed_activity(
         key=lambda t: (int(t.split(".")[0]), t),
     )
     goals = sorted(
-        set(goals_of(activity, computed_goals)) | {int(t.split(".")[0]) for t in targets}
+        set(goals_of(activity, computed_goals, computed_targets))
+        | {int(t.split(".")[0]) for t in targets}
     )
     accountable = FeedParticipant(
         role="2", ref=publisher.ref, type=WIPO_ORG_TYPE, name={"en": publisher.name}

@@ -64,7 +64,11 @@ class FeedQuery:
         )
 
     def matches(
-        self, activity: Activity, computed_goals: tuple[int, ...], lists: Codelists
+        self,
+        activity: Activity,
+        computed_goals: tuple[int, ...],
+        lists: Codelists,
+        computed_targets: tuple[str, ...] = (),
     ) -> bool:
         countries = set(activity.countries())
         if self.countries and not self.countries & countries:
@@ -73,7 +77,7 @@ class FeedQuery:
             members = {c for code in self.communities for c in lists.members_of(code)}
             if not (self.communities & set(activity.regional_communities) or members & countries):
                 return False
-        if self.sdgs and not self.sdgs & set(goals_of(activity, computed_goals)):
+        if self.sdgs and not self.sdgs & set(goals_of(activity, computed_goals, computed_targets)):
             return False
         return not (self.categories and activity.category.value not in self.categories)
 

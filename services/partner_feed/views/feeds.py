@@ -78,7 +78,7 @@ async def feed_view(request: web.Request) -> web.StreamResponse:
             if row.withdrawn and query.since is None:
                 continue
             activity = Activity.model_validate_json(row.state)
-            if not query.matches(activity, row.computed_goals, lists):
+            if not query.matches(activity, row.computed_goals, lists, row.computed_targets):
                 continue
             published = to_feed_activity(
                 activity,

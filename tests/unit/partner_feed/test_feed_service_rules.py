@@ -91,6 +91,9 @@ def test_feed_query_filters_and_etag() -> None:
         make_activity(3, regional_communities=[]), (), lists
     )  # Kenya is an EAC member
     assert FeedQuery.parse({}, {"sdg": ["4"]}).matches(KENYA, (4,), lists)
+    # A goal implied only by a computed target is published, so the goal filter finds it.
+    assert FeedQuery.parse({}, {"sdg": ["5"]}).matches(KENYA, (), lists, ("5.c",))
+    assert not FeedQuery.parse({}, {"sdg": ["5"]}).matches(KENYA, (), lists)
     with pytest.raises(InvalidInput) as caught:
         FeedQuery.parse({"since": "abc"}, {"category": ["nope"]})
     assert {f.pointer for f in caught.value.faults} == {"since", "category"}
