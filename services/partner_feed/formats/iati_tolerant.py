@@ -99,7 +99,9 @@ def _warning(code: str, message: str, location: Location, rule: str | None = Non
 
 
 def normalise_activity(activity: Any, locate: Locate) -> list[Finding]:
-    """Rewrite ``activity`` in place as read tolerantly; one warning per rewrite."""
+    """Rewrite ``activity`` in place as read tolerantly; one warning per kind of rewrite
+    (the same rewrite repeated, ``xml:lang="EN"`` on every narrative, is counted at its
+    first place)."""
     findings: list[Finding] = []
     for el in activity.iter():
         if not isinstance(el.tag, str):
@@ -137,7 +139,22 @@ def normalise_activity(activity: Any, locate: Locate) -> list[Finding]:
                 )
             )
         findings += _code_case(el, locate)
-    return findings
+    return _collapse(findings)
+
+
+def _collapse(findings: list[Finding]) -> list[Finding]:
+    first: dict[tuple[str, str], Finding] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        key = (finding.code, finding.message)
+        first.setdefault(key, finding)
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        f
+        if counts[k] == 1
+        else f.model_copy(update={"message": f"{f.message} ({counts[k]} times)"})
+        for k, f in first.items()
+    ]
 
 
 def _code_case(el: Any, locate: Locate) -> list[Finding]:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -67,7 +67,14 @@ class _Case:
     info: RuleInfo
     spec: Mapping[str, Any]
     xpaths: Mapping[str, Any]
-    """Compiled XPath per key (``condition``, ``if``, ``paths.0``, ``prefix.1``, ...)."""
+    """Compiled XPath per single-expression key (``condition``, ``if``, ``less``, ...)."""
+    lists: Mapping[str, tuple[Any, ...]]
+    """Compiled XPaths per list key (``paths``, ``prefix``, ``excluded``), without the
+    ``ORG-ID-PREFIX`` placeholder."""
+    needs: frozenset[str] | None = None
+    """For a rule that passes when its expressions select nothing: the child element names
+    (``@name`` for attributes) those expressions start from; when none is on the context
+    element the case passes without evaluating anything. None: always evaluate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +90,9 @@ class _Context:
     cases: list[_Case | _Loop] = field(default_factory=list)
 
 
+@cache
 def _xpath(expr: str, *, loop: bool = False) -> Any:
+    """Compiled once per distinct expression: cases share them, and so does the memo."""
     if loop:
         expr = expr.replace("'$1'", f"${_LOOP_VAR}").replace("$1", f"${_LOOP_VAR}")
     return etree.XPath(expr)
@@ -105,7 +114,7 @@ _XPATH_KEYS = ("condition", "if", "then", "one", "less", "more", "date", "start"
 _LIST_KEYS = ("paths", "prefix", "excluded")
 
 
-def _compile_case(rule: str, spec: Mapping[str, Any], *, loop: bool) -> _Case:
+def _compile_case(rule: str, spec: Mapping[str, Any], *, loop: bool, prefilter: bool) -> _Case:
     raw = spec["ruleInfo"]
     info = RuleInfo(
         id=str(raw["id"]),
@@ -122,17 +131,68 @@ def _compile_case(rule: str, spec: Mapping[str, Any], *, loop: bool) -> _Case:
             and not (rule == "one_or_all" and key == "all")
         ):
             xpaths[key] = _xpath(value, loop=loop)
-    for key in _LIST_KEYS:
-        for i, value in enumerate(spec.get(key, ())):
-            if value != "ORG-ID-PREFIX":
-                xpaths[f"{key}.{i}"] = _xpath(value, loop=loop)
-    return _Case(rule=rule, info=info, spec=spec, xpaths=xpaths)
+    lists = {
+        key: tuple(_xpath(v, loop=loop) for v in spec.get(key, ()) if v != "ORG-ID-PREFIX")
+        for key in _LIST_KEYS
+    }
+    return _Case(
+        rule=rule,
+        info=info,
+        spec=spec,
+        xpaths=xpaths,
+        lists=lists,
+        needs=_needs(rule, spec) if prefilter else None,
+    )
+
+
+_VACUOUS_PATHS = frozenset(
+    {"no_more_than_one", "unique", "regex_matches", "regex_no_matches", "startswith", "range",
+     "no_spaces", "sum"}
+)  # fmt: skip
+"""Rules that pass when ``paths`` selects nothing."""
+_VACUOUS_DATES = {"date_order": ("less", "more"), "time_limit": ("start", "end"),
+                  "between_dates": ("date", "start", "end"), "date_now": ("date",)}  # fmt: skip
+"""Rules that pass when any one of these dates is missing."""
+_FIRST_STEP = re.compile(r"^(@?[A-Za-z][\w.:-]*)(?:\[|/|$)")
+
+
+def _first_step(expr: str) -> str | None:
+    match = _FIRST_STEP.match(expr)
+    if match is None:
+        return None
+    name = match.group(1)
+    return "@" + _XML_LANG if name == "@xml:lang" else name
+
+
+def _needs(rule: str, spec: Mapping[str, Any]) -> frozenset[str] | None:
+    if rule in _VACUOUS_PATHS:
+        exprs = list(spec.get("paths", ()))
+    elif rule in _VACUOUS_DATES:
+        exprs = [spec[k] for k in _VACUOUS_DATES[rule] if spec.get(k) not in (None, "NOW")]
+        # Any one date missing passes: requiring the first one's element is enough.
+        exprs = exprs[:1]
+    else:
+        return None
+    steps = [_first_step(e) for e in exprs]
+    if not steps or any(step is None for step in steps):
+        return None
+    return frozenset(step for step in steps if step is not None)
+
+
+def _present(element: Any) -> frozenset[str]:
+    return frozenset(
+        [*(c.tag for c in element if isinstance(c.tag, str)), *("@" + a for a in element.attrib)]
+    )
 
 
 class Ruleset:
     """A compiled ruleset: ``evaluate`` one activity, ``rules`` by id."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], *, prefilter: bool = True) -> None:
+        """``prefilter``: skip a case that passes anyway because the elements its
+        expressions start from are absent (same findings, fewer XPath calls; a test holds
+        the two equal)."""
+        self._prefilter = prefilter
         self.rules: dict[str, RuleInfo] = {}
         self.activity_rule_ids: set[str] = set()
         self.cases = 0
@@ -141,7 +201,7 @@ class Ruleset:
             parts = [_relative(part) for part in context.split("|")]
             for name, body in named.items():
                 for spec in body["cases"]:
-                    compiled = self._compile(name, spec)
+                    compiled = self._compile(name, spec, self._prefilter)
                     for info in _infos(compiled):
                         self.cases += 1
                         self.rules.setdefault(info.id, info)
@@ -160,11 +220,11 @@ class Ruleset:
         return ctx
 
     @staticmethod
-    def _compile(name: str, spec: Mapping[str, Any]) -> _Case | _Loop:
+    def _compile(name: str, spec: Mapping[str, Any], prefilter: bool) -> _Case | _Loop:
         if name != "loop":
-            return _compile_case(name, spec, loop=False)
+            return _compile_case(name, spec, loop=False, prefilter=prefilter)
         cases = tuple(
-            _compile_case(sub, sub_spec, loop=True)
+            _compile_case(sub, sub_spec, loop=True, prefilter=prefilter)
             for sub, body in spec["do"].items()
             for sub_spec in body["cases"]
         )
@@ -182,16 +242,21 @@ class Ruleset:
         rules with an ``idCondition`` skip them.
         """
         out: list[Finding] = []
+        memo: _Memo = {}
         for ctx in self._contexts:
             for element in ctx.xpath(activity):
+                present = _present(element)
                 for item in ctx.cases:
+                    needs = item.needs if isinstance(item, _Case) else None
+                    if needs is not None and present.isdisjoint(needs):
+                        continue
                     if isinstance(item, _Loop):
                         values = dict.fromkeys(str(v) for v in item.foreach(element))
                         for case in item.cases:
                             for value in values:
-                                out += _run(case, element, today, locate, org_ids, value)
+                                out += _run(case, element, today, locate, org_ids, value, memo)
                     else:
-                        out += _run(item, element, today, locate, org_ids, None)
+                        out += _run(item, element, today, locate, org_ids, None, memo)
         return out
 
 
@@ -219,45 +284,73 @@ def rule_info(rule_id: str) -> RuleInfo:
 
 
 class _Eval:
-    def __init__(self, case: _Case, element: Any, value: str | None) -> None:
+    """One case on one element; XPath results are memoised per activity evaluation (cases
+    share expressions such as ``recipient-country`` or ``reporting-org/@ref``)."""
+
+    __slots__ = ("_paths", "_texts", "case", "element", "memo", "value")
+
+    def __init__(self, case: _Case, element: Any, value: str | None, memo: _Memo) -> None:
         self.case = case
         self.element = element
-        self.vars = {_LOOP_VAR: value} if value is not None else {}
+        self.value = value
+        self.memo = memo
+        self._paths: list[Any] | None = None
+        self._texts: list[str] | None = None
 
-    @cached_property
+    @property
     def paths(self) -> list[Any]:
-        return self.matches("paths")
+        if self._paths is None:
+            self._paths = self.matches("paths")
+        return self._paths
 
-    @cached_property
+    @property
     def texts(self) -> list[str]:
-        return [_text(n) for n in self.paths]
+        if self._texts is None:
+            self._texts = [_text(n) for n in self.paths]
+        return self._texts
 
     def pairs(self) -> list[tuple[Any, str]]:
         return list(zip(self.paths, self.texts, strict=True))
 
+    def _eval(self, xpath: Any) -> Any:
+        key = (xpath, self.element, self.value)
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        if self.value is None:
+            result = xpath(self.element)
+        else:
+            result = xpath(self.element, **{_LOOP_VAR: self.value})
+        self.memo[key] = result
+        return result
+
     def raw(self, key: str) -> Any:
-        return self.case.xpaths[key](self.element, **self.vars)
+        return self._eval(self.case.xpaths[key])
 
     def truthy(self, key: str) -> bool:
         return _boolean(self.raw(key))
 
     def nodes(self, key: str) -> list[Any]:
         result = self.raw(key)
-        return list(result) if isinstance(result, list) else []
+        return result if isinstance(result, list) else []
 
     def matches(self, key: str) -> list[Any]:
         out: list[Any] = []
-        for i, _ in enumerate(self.case.spec.get(key, ())):
-            if f"{key}.{i}" in self.case.xpaths:
-                out += self.nodes(f"{key}.{i}")
+        for xpath in self.case.lists[key]:
+            result = self._eval(xpath)
+            if isinstance(result, list):
+                out += result
         return out
 
     def first_date(self, key: str, today: date) -> date | None:
-        spec = self.case.spec.get(key)
-        if spec == "NOW":
+        if self.case.spec.get(key) == "NOW":
             return today
         nodes = self.nodes(key)
         return _parse_date(_text(nodes[0])) if nodes else None
+
+
+_Memo = dict[tuple[Any, Any, str | None], Any]
 
 
 def _boolean(result: Any) -> bool:
@@ -473,8 +566,9 @@ def _run(
     locate: Locate,
     org_ids: frozenset[str],
     value: str | None,
+    memo: _Memo,
 ) -> list[Finding]:
-    ev = _Eval(case, element, value)
+    ev = _Eval(case, element, value, memo)
     if _skipped(ev, org_ids):
         return []
     passed, nodes, detail = RULES[case.rule](ev, today)

@@ -16,7 +16,7 @@ from services.partner_feed.formats import PartnerRecord, SourceFormat, ingest
 from services.partner_feed.formats.errors import Location
 from services.partner_feed.formats.record import CountryShare, RegionShare, Sector
 from services.partner_feed.validation.rules import RECORD_RULES, check_rules
-from services.partner_feed.validation.ruleset import RULES, standard_ruleset
+from services.partner_feed.validation.ruleset import RULES, Ruleset, standard_ruleset
 from services.partner_feed.validation.verdict import QuarantinePolicy
 
 REPO = Path(__file__).resolve().parents[3]
@@ -262,3 +262,20 @@ def test_a_10x_activity_with_a_country_and_a_region_is_accepted() -> None:
     record = outcome.record
     assert record.participating_orgs[0].role == "1" and record.gender_marker == 1
     assert record.sectors[0].vocabulary == "1"
+
+
+def test_prefiltering_changes_no_finding() -> None:
+    plain = Ruleset(json.loads(SHIPPED.read_text(encoding="utf-8")), prefilter=False)
+    files = sorted((REPO.parent / "shared" / "data" / "iati").glob("*/*.xml"))
+    activities = [a for f in files for a in etree.parse(str(f)).getroot().iter("iati-activity")]
+    activities += [etree.fromstring(x.encode()) for x in (TOLERANT, _activity(SECTOR))]
+    assert len(activities) > 15
+
+    def run(ruleset: Ruleset, activity: Any) -> list[tuple[str | None, Location, str]]:
+        found = ruleset.evaluate(
+            activity, today=TODAY, locate=lambda e: Location(line=e.sourceline, path=e.tag)
+        )
+        return [(f.rule, f.location, f.message) for f in found]
+
+    for activity in activities:
+        assert run(standard_ruleset(), activity) == run(plain, activity)
