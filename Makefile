@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: help venv run test lint fmt typecheck contracts contracts-check kafka-up kafka-down \
-        pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify clean
+        pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify \
+        bench-iati clean
 
 help:
 	@echo "make run    - start Kafka, the four services and the demo (Ctrl-C stops all)"
@@ -57,7 +58,7 @@ test: venv
 run: venv
 	$(BIN)/python -m services.run
 
-bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify
+bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify bench-iati
 
 bench-transport: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_transport
@@ -73,6 +74,9 @@ bench-ingest: venv
 
 bench-notify: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_notify
+
+bench-iati: venv
+	$(BIN)/python -m tools.bench_iati
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
