@@ -23,13 +23,24 @@ class Connection(Protocol):
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]: ...
     async def fetchrow(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def serialise(self, name: str) -> None:
+        """Within a write transaction: hold the lock `name` until it ends, so that the
+        transactions taking it commit in the order they took it."""
+        ...
 
 
 class Database(Protocol):
     dialect: Dialect
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        """A connection in a transaction: committed on normal exit, rolled back on error."""
+        """A connection in a transaction: committed (durably) on normal exit, rolled back
+        on error. Concurrent transactions may share one commit (group commit); each still
+        succeeds or fails on its own."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[Connection]:
+        """A transaction of its own, run by one process at a time across every replica
+        sharing the store (held under the lock `name`): for migrations."""
         ...
 
     def read(self) -> AbstractAsyncContextManager[Connection]:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from services.registry.db.activities import utc_text
 from services.registry.db.database import Connection, Database
 
+OUTBOX_LOCK = "registry-outbox-seq"
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
@@ -35,6 +37,11 @@ class OutboxTable:
         self._db = db
 
     async def add(self, conn: Connection, entry: OutboxEntry) -> None:
+        # A sequence number is drawn at insert, not at commit: without this lock a
+        # transaction could draw 7, another draw 8 and commit first, and a relay reading
+        # then would publish 8 before 7. Under it, the writers that draw numbers commit
+        # in the order they drew them, so the committed rows are always a prefix in `seq`.
+        await conn.serialise(OUTBOX_LOCK)
         await conn.execute(
             "INSERT INTO outbox (activity_id, event_type, event_id, body, traceparent, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
