@@ -14,6 +14,12 @@ Row = Sequence[Any]
 Params = Sequence[Any]
 Dialect = Literal["sqlite", "postgres"]
 
+# Every write transaction holds this lock (`Connection.serialise`) from its start to its
+# end: on PostgreSQL, write transactions of all replicas then run one after another, so
+# outbox rows commit in the order their sequence numbers were drawn, and two groups of
+# writes can never deadlock on each other's row locks. One SQLite file has one writer.
+WRITE_LOCK = "registry-writes"
+
 
 class Connection(Protocol):
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from services.registry.db.database import Connection, Dialect, Params, Row
+from services.registry.db.database import WRITE_LOCK, Connection, Dialect, Params, Row
 from services.registry.db.group_commit import GroupCommit
 from shared import RetryableError
 
@@ -67,7 +67,7 @@ class _PgConnection:
 
 
 class _PgGroupBackend:
-    """One pooled connection and transaction per group."""
+    """One pooled connection and transaction per group, holding the write lock."""
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
@@ -80,10 +80,11 @@ class _PgGroupBackend:
             self._conn = await self._pool.acquire()
             self._transaction = self._conn.transaction()
             await self._transaction.start()
+            self.connection = _PgConnection(self._conn)
+            await self.connection.serialise(WRITE_LOCK)
         except BaseException:
             await self._put_back()
             raise
-        self.connection = _PgConnection(self._conn)
 
     async def savepoint(self) -> None:
         await self._conn.execute("SAVEPOINT member")
@@ -142,10 +143,12 @@ class PostgresDatabase:
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[Connection]:
         """A transaction of its own that first waits for the lock `name` (per schema), so
-        that two replicas running it at once run it one after the other."""
+        that two replicas running it at once run it one after the other; then for the
+        write lock, so that no write runs beside it."""
         async with self._pool.acquire() as conn, conn.transaction():
             wrapped = _PgConnection(conn)
             await wrapped.serialise(name)
+            await wrapped.serialise(WRITE_LOCK)
             yield wrapped
 
     @asynccontextmanager
