@@ -14,6 +14,12 @@ Row = Sequence[Any]
 Params = Sequence[Any]
 Dialect = Literal["sqlite", "postgres"]
 
+# Every write transaction holds this lock (`Connection.serialise`) from its start to its
+# end: on PostgreSQL, write transactions of all replicas then run one after another, so
+# outbox rows commit in the order their sequence numbers were drawn, and two groups of
+# writes can never deadlock on each other's row locks. One SQLite file has one writer.
+WRITE_LOCK = "registry-writes"
+
 
 class Connection(Protocol):
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -23,13 +29,24 @@ class Connection(Protocol):
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]: ...
     async def fetchrow(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def serialise(self, name: str) -> None:
+        """Within a write transaction: hold the lock `name` until it ends, so that the
+        transactions taking it commit in the order they took it."""
+        ...
 
 
 class Database(Protocol):
     dialect: Dialect
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        """A connection in a transaction: committed on normal exit, rolled back on error."""
+        """A connection in a transaction: committed (durably) on normal exit, rolled back
+        on error. Concurrent transactions may share one commit (group commit); each still
+        succeeds or fails on its own."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[Connection]:
+        """A transaction of its own, run by one process at a time across every replica
+        sharing the store (held under the lock `name`): for migrations."""
         ...
 
     def read(self) -> AbstractAsyncContextManager[Connection]:

@@ -19,8 +19,13 @@ def available(dialect: str) -> list[tuple[int, str, str]]:
 
 
 async def migrate(db: Database) -> list[str]:
-    """Apply the migrations not yet applied; return the names applied now."""
-    async with db.transaction() as conn:
+    """Apply the migrations not yet applied; return the names applied now.
+
+    Under a store-wide lock (an advisory lock on PostgreSQL, an exclusive transaction on
+    SQLite): when two replicas start at once, one migrates and the other waits, then finds
+    nothing left to do.
+    """
+    async with db.exclusive("registry-migrations") as conn:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.registry.db.activities import utc_text
-from services.registry.db.database import Connection, Database
+from services.registry.db.database import WRITE_LOCK, Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,12 @@ class OutboxTable:
         self._db = db
 
     async def add(self, conn: Connection, entry: OutboxEntry) -> None:
+        # A sequence number is drawn at insert, not at commit: without this lock a
+        # transaction could draw 7, another draw 8 and commit first, and a relay reading
+        # then would publish 8 before 7. Under it, the writers that draw numbers commit
+        # in the order they drew them, so the committed rows are always a prefix in `seq`.
+        # (Write transactions take it when they begin; this keeps it held regardless.)
+        await conn.serialise(WRITE_LOCK)
         await conn.execute(
             "INSERT INTO outbox (activity_id, event_type, event_id, body, traceparent, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,19 +1,57 @@
-"""SQLite adapter: one writer connection (serialised by a lock), one reader, WAL mode."""
+"""SQLite adapter: one writer connection shared by group commit, one reader, WAL mode.
+
+Writes run on the event loop's thread, straight on the writer connection: with group commit
+a statement touches only pages already in memory, so it takes microseconds, and a thread
+hop per statement would cost more than the statement. Only what can wait on the disk or on
+another process (BEGIN, which may meet a lock; COMMIT, which fsyncs) runs on the writer's
+own thread, and while it does the loop goes on serving requests, which queue for the next
+group. Reads run on their own connection in aiosqlite's thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from services.registry.db.database import Connection, Dialect, Params, Row
+from services.registry.db.group_commit import GroupCommit
 from shared import RetryableError
+
+MIGRATION_WAIT_SECONDS = 600.0
 
 
 class _SqliteConnection:
+    """The writer connection, used inline: every call returns without suspending."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._conn.executemany(sql, rows)
+
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    async def fetchrow(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+    async def serialise(self, name: str) -> None:
+        """One writer holds the file's write lock for the whole transaction already."""
+
+
+class _ReadConnection:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -35,64 +73,122 @@ class _SqliteConnection:
             row = await cursor.fetchone()
         return row
 
+    async def serialise(self, name: str) -> None:
+        raise RuntimeError("serialise() is for write transactions")
+
+
+class _SqliteGroupBackend:
+    def __init__(self, conn: sqlite3.Connection, run: Callable[[str], Any]) -> None:
+        self._conn = conn
+        self._run = run
+
+    async def begin(self) -> None:
+        try:
+            await self._run("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise RetryableError(f"database busy: {exc}") from exc
+
+    async def savepoint(self) -> None:
+        self._conn.execute("SAVEPOINT member")
+
+    async def release(self) -> None:
+        self._conn.execute("RELEASE member")
+
+    async def rollback_to_savepoint(self) -> bool:
+        if not self._conn.in_transaction:
+            return False  # SQLite rolled the whole transaction back (e.g. disk full)
+        self._conn.execute("ROLLBACK TO member")
+        self._conn.execute("RELEASE member")
+        return True
+
+    async def commit(self) -> None:
+        await self._run("COMMIT")
+
+    async def rollback(self) -> None:
+        if self._conn.in_transaction:
+            await self._run("ROLLBACK")
+
 
 class SqliteDatabase:
     """SQLite with durable commits (`synchronous=FULL` by default) in WAL mode.
 
-    Writers queue on one connection, so a transaction never interleaves with another;
+    Writers share transactions by group commit (services/registry/db/group_commit.py);
     readers use their own connection and see the last committed state.
     """
 
     dialect: Dialect = "sqlite"
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: sqlite3.Connection, reader: aiosqlite.Connection | None, *, path: str
+    ) -> None:
         self._writer = writer
         self._reader = reader
-        self._write_lock = asyncio.Lock()
+        self._path = path
         self._read_lock = asyncio.Lock()
+        # BEGIN and COMMIT run here, in order, one at a time.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="registry-sqlite-writer")
+        self.group = GroupCommit(_SqliteGroupBackend(writer, self._on_thread))
 
     @classmethod
     async def open(cls, path: Path | str, *, synchronous: str = "FULL") -> SqliteDatabase:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        writer = await aiosqlite.connect(path, isolation_level=None)
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            f"PRAGMA synchronous={synchronous}",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ):
-            await writer.execute(pragma)
-        reader = (
-            await aiosqlite.connect(path, isolation_level=None)
-            if str(path) != ":memory:"
-            else writer
-        )
-        await reader.execute("PRAGMA busy_timeout=5000")
-        return cls(writer, reader)
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            for pragma in (
+                "PRAGMA busy_timeout=5000",
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA synchronous={synchronous}",
+                "PRAGMA foreign_keys=ON",
+            ):
+                conn.execute(pragma)
+            return conn
+
+        writer = await asyncio.to_thread(connect)
+        reader = None
+        if str(path) != ":memory:":
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            await reader.execute("PRAGMA busy_timeout=5000")
+        return cls(writer, reader, path=str(path))
+
+    async def _on_thread(self, sql: str) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._writer.execute, sql)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        async with self._write_lock:
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-            except aiosqlite.OperationalError as exc:
-                raise RetryableError(f"database busy: {exc}") from exc
+        async with self.group.transaction():
+            yield _SqliteConnection(self._writer)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[Connection]:
+        """A transaction of its own holding the file's write lock, waiting for another
+        process that holds it (a second replica migrating) rather than failing."""
+        async with self.group.alone():
+            deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+            while True:
+                try:
+                    await self._on_thread("BEGIN EXCLUSIVE")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise RetryableError(f"database busy: {exc}") from exc
             try:
                 yield _SqliteConnection(self._writer)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._on_thread("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            await self._on_thread("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
-        if self._reader is self._writer:
-            async with self._write_lock:
-                yield _SqliteConnection(self._reader)
+        if self._reader is None:  # one in-memory database: read through the writer
+            async with self.transaction() as conn:
+                yield conn
             return
         async with self._read_lock:
-            yield _SqliteConnection(self._reader)
+            yield _ReadConnection(self._reader)
 
     @asynccontextmanager
     async def leader(self, name: str) -> AsyncIterator[bool]:
@@ -104,6 +200,9 @@ class SqliteDatabase:
             return await conn.fetchrow("SELECT 1") is not None
 
     async def close(self) -> None:
-        if self._reader is not self._writer:
+        if self._reader is not None:
             await self._reader.close()
-        await self._writer.close()
+        async with self.group.alone():
+            await self._on_thread("SELECT 1")  # whatever ran on the thread has finished
+            self._writer.close()
+        self._thread.shutdown(wait=True)
