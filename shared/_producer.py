@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from opentelemetry.trace import SpanKind, Tracer
 from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
-from shared._tracing import context_from_traceparent, trace_headers
-from shared._transport import ProducerClient
+from shared._tracing import SpanRecorder, format_traceparent, parse_traceparent
+from shared._transport import ProducerClient, delivered
 
 __all__ = ["EventPublisher", "Outgoing"]
 
@@ -62,6 +63,7 @@ class EventPublisher:
         self._client = client
         self._source = source.encode()
         self._tracer = tracer or trace.NoOpTracer()
+        self._spans = SpanRecorder(self._tracer)
         self._metrics = metrics
         self._started = False
 
@@ -87,10 +89,11 @@ class EventPublisher:
         """Enqueue every item, then wait for all acknowledgements (results in order).
 
         Raises:
-            the first delivery error; other items of the batch may have been written.
+            TransportError: the first delivery error; other items of the batch may have
+                been written.
         """
         futures = await self._enqueue(items)
-        return list(await asyncio.gather(*futures))
+        return await delivered(futures)
 
     async def _enqueue(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
         if not items:
@@ -117,49 +120,67 @@ class EventPublisher:
         self, items: Sequence[Outgoing], pinned: str | None
     ) -> list[asyncio.Future[Any]]:
         """Send `items` under one producer span: a child of the `pinned` trace when given,
-        else of the current context. Records carry the span as their parent."""
-        topics = sorted({item.topic for item in items})
-        with self._tracer.start_as_current_span(
-            f"{topics[0]} send" if len(topics) == 1 else "send",
-            context=context_from_traceparent(pinned) if pinned else None,
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": ",".join(topics),
-                "messaging.batch.message_count": len(items),
-            },
-        ):
-            carrier = trace_headers()
-        # Without a recording tracer there is no span to point at: keep the pinned parent.
-        traceparent = carrier.get("traceparent") or pinned
-        tracestate = carrier.get("tracestate") if carrier.get("traceparent") else None
+        else of the current context. Records carry the span as their parent (or, when it
+        is not recorded, the context it would have had)."""
+        if pinned:
+            parent = parse_traceparent(pinned)
+        else:
+            current = trace.get_current_span().get_span_context()
+            parent = current if current.is_valid else None
+        first_topic = items[0].topic
+        single = all(item.topic == first_topic for item in items)
+        name = f"{first_topic} send" if single else "send"
+        span = self._spans.start(parent, name, SpanKind.PRODUCER)
+        started_ns = time.time_ns()
+        trace_extra: list[tuple[str, bytes]] = []
+        if span is not None:
+            encoded = format_traceparent(span).encode()
+            trace_extra = [("ce_traceparent", encoded), ("traceparent", encoded)]
+            if span.trace_state:
+                trace_extra.append(("tracestate", span.trace_state.to_header().encode()))
+        elif pinned:
+            # Malformed or not parsed: pass on what was pinned, as it was.
+            encoded = pinned.encode()
+            trace_extra = [("ce_traceparent", encoded), ("traceparent", encoded)]
         now = format_time(datetime.now(UTC)).encode()
+        source = self._source
+        send = self._client.send
         futures = []
-        for item in items:
-            event = item.event
-            key = event.key()
-            headers = [
-                ("ce_specversion", _SPEC),
-                ("ce_id", (item.event_id or str(uuid.uuid4())).encode()),
-                ("ce_source", self._source),
-                ("ce_type", event.ce_type().encode()),
-                ("ce_time", format_time(item.time).encode() if item.time else now),
-                ("content-type", _JSON),
-            ]
-            subject = event.subject()
-            if subject is not None:
-                headers.append(("ce_subject", subject.encode()))
-            if traceparent:
-                encoded = traceparent.encode()
-                headers.append(("ce_traceparent", encoded))
-                headers.append(("traceparent", encoded))
-                if tracestate:
-                    headers.append(("tracestate", tracestate.encode()))
-            futures.append(
-                await self._client.send(
-                    item.topic, value=event.to_json(), key=key.encode(), headers=headers
+        try:
+            for item in items:
+                event = item.event
+                headers = [
+                    ("ce_specversion", _SPEC),
+                    ("ce_id", (item.event_id or str(uuid.uuid4())).encode()),
+                    ("ce_source", source),
+                    ("ce_type", event.ce_type().encode()),
+                    ("ce_time", format_time(item.time).encode() if item.time else now),
+                    ("content-type", _JSON),
+                ]
+                subject = event.subject()
+                if subject is not None:
+                    headers.append(("ce_subject", subject.encode()))
+                if trace_extra:
+                    headers.extend(trace_extra)
+                futures.append(
+                    await send(
+                        item.topic, value=event.to_json(), key=event.key().encode(), headers=headers
+                    )
                 )
+        finally:
+            topics = first_topic if single else ",".join(sorted({i.topic for i in items}))
+            self._spans.end(
+                span,
+                parent,
+                name,
+                kind=SpanKind.PRODUCER,
+                start_ns=started_ns,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topics,
+                    "messaging.batch.message_count": len(items),
+                },
             )
         return futures
 
