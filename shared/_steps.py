@@ -455,7 +455,8 @@ class RunHandlers:
                 i += 1
                 continue
             route = item.route
-            assert route is not None and item.envelope is not None
+            assert route is not None
+            assert item.envelope is not None
             end = i + 1
             if route.batch_handler is not None:
                 while end < n and self._joins(items[end], route, seen_ids):
