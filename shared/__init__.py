@@ -6,7 +6,7 @@ Everything public is listed in `__all__`; modules starting with `_` are private.
 
 from shared._consumer import ConsumerRunner
 from shared._dead_letter import DLQ_SUFFIX, dead_letter_headers, dlq_topic
-from shared._dedup import DedupStore, MemoryDedup, SqliteDedup
+from shared._dedup import BatchDedupStore, DedupStore, MemoryDedup, SqliteDedup
 from shared._envelope import Envelope, new_event_id
 from shared._errors import (
     Conflict,
@@ -37,16 +37,22 @@ from shared._lifecycle import (
     topics_context,
 )
 from shared._logging import configure_logging
-from shared._memory_broker import MemoryBroker, MemoryRecord, MemoryTransport
+from shared._memory_broker import MemoryBroker, MemoryMetadata, MemoryRecord, MemoryTransport
 from shared._metrics import PipelineMetrics
 from shared._observability import Observability, build_observability
-from shared._offsets import KafkaOffsetReader, OffsetReader, OffsetSnapshot, offset_reader
+from shared._offsets import (
+    KafkaOffsetReader,
+    OffsetReader,
+    OffsetSnapshot,
+    TransportOffsetReader,
+    offset_reader,
+)
 from shared._openapi import operational_paths
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
 from shared._request_body import read_body, read_json, read_model, validate_model
-from shared._routing import Handler, MessageContext, Router
+from shared._routing import BatchHandler, Handler, MessageContext, Router
 from shared._settings import CommonSettings, load_settings
 from shared._status import (
     ConsumerLag,
@@ -60,13 +66,20 @@ from shared._status import (
 from shared._tracing import (
     ACTIVITY_ID_ATTRIBUTE,
     JsonlSpanExporter,
+    SpanRecorder,
     build_tracer_provider,
     context_from_headers,
     context_from_traceparent,
     current_traceparent,
+    format_traceparent,
+    parent_based_sampler,
+    parse_traceparent,
     trace_headers,
 )
 from shared._transport import (
+    BrokerUnavailable,
+    ClusterOps,
+    CommitRefused,
     ConsumerClient,
     KafkaTransport,
     ProducerClient,
@@ -75,6 +88,8 @@ from shared._transport import (
     TopicPartition,
     TopicSpec,
     Transport,
+    TransportError,
+    delivered,
 )
 
 __all__ = [
@@ -84,8 +99,13 @@ __all__ = [
     "METRICS_REGISTRY",
     "READINESS",
     "TRACER",
+    "BatchDedupStore",
+    "BatchHandler",
+    "BrokerUnavailable",
     "CleanupContext",
+    "ClusterOps",
     "CommitPolicy",
+    "CommitRefused",
     "CommonSettings",
     "Conflict",
     "ConsumerClient",
@@ -108,6 +128,7 @@ __all__ = [
     "KafkaTransport",
     "MemoryBroker",
     "MemoryDedup",
+    "MemoryMetadata",
     "MemoryRecord",
     "MemoryTransport",
     "MessageContext",
@@ -127,12 +148,15 @@ __all__ = [
     "RetryableError",
     "Router",
     "SettingsError",
+    "SpanRecorder",
     "SqliteDedup",
     "StatusDetails",
     "TaBridgeError",
     "TopicPartition",
     "TopicSpec",
     "Transport",
+    "TransportError",
+    "TransportOffsetReader",
     "Upcaster",
     "add_status_route",
     "build_observability",
@@ -145,14 +169,18 @@ __all__ = [
     "create_base_app",
     "current_traceparent",
     "dead_letter_headers",
+    "delivered",
     "dlq_depths",
     "dlq_topic",
     "faults_of",
+    "format_traceparent",
     "json_response",
     "load_settings",
     "new_event_id",
     "offset_reader",
     "operational_paths",
+    "parent_based_sampler",
+    "parse_traceparent",
     "problem_response",
     "publisher_context",
     "read_body",

@@ -7,6 +7,7 @@ and as the plain `traceparent` header that OpenTelemetry's Kafka instrumentation
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,26 @@ Headers = Sequence[tuple[str, bytes]]
 def new_event_id() -> str:
     """A fresh, globally unique event id (UUIDv4 text)."""
     return str(uuid.uuid4())
+
+
+def new_event_ids(count: int) -> list[str]:
+    """`count` fresh UUIDv4 texts from one read of the OS's random source.
+
+    The same ids `uuid.uuid4()` makes (122 random bits, version 4, RFC 4122 variant), at
+    a fraction of the cost when a batch needs many: one `os.urandom` call, not one each.
+    """
+    raw = os.urandom(16 * count)
+    out = []
+    for start in range(0, 16 * count, 16):
+        value = int.from_bytes(raw[start : start + 16], "big")
+        value = (value & _UUID_CLEAR) | _UUID_SET
+        h = f"{value:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +131,13 @@ class Envelope:
         Raises:
             InvalidEvent: a required attribute is missing, not UTF-8, or `ce_time` is not RFC 3339.
         """
-        attrs: dict[str, str] = {}
-        for name, raw in headers or ():
-            if raw is None:
-                continue
-            try:
-                attrs[name] = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InvalidEvent(
-                    "header is not UTF-8", [Fault(f"header:{name}", "not valid UTF-8")]
-                ) from exc
+        try:
+            attrs = {name: raw.decode("utf-8") for name, raw in headers or () if raw is not None}
+        except UnicodeDecodeError as exc:
+            name = next(n for n, r in headers or () if r is not None and not _utf8(r))
+            raise InvalidEvent(
+                "header is not UTF-8", [Fault(f"header:{name}", "not valid UTF-8")]
+            ) from exc
         if not _REQUIRED_SET.issubset(attrs):
             raise InvalidEvent(
                 "not a CloudEvent in binary mode",
@@ -162,9 +180,30 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_LAST_TIME: list[tuple[str, datetime]] = [("", datetime.min.replace(tzinfo=UTC))]
+"""The last `ce_time` read and its value: a batch's events mostly share one send time."""
+
+
 def _parse_time(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
+    last_text, last = _LAST_TIME[0]
+    if text == last_text:
+        return last
+    parsed = _read_time(text)
+    _LAST_TIME[0] = (text, parsed)
+    return parsed
+
+
+def _read_time(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:

@@ -16,12 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.errors import CommitFailedError
-from aiokafka.structs import RecordMetadata, TopicPartition
+from shared._errors import RetryableError
+from shared._transport import (
+    BrokerUnavailable,
+    CommitRefused,
+    ConsumerClient,
+    ProducerClient,
+    RebalanceCallbacks,
+    Record,
+    TopicPartition,
+    TopicSpec,
+)
 
-from shared._transport import ConsumerClient, ProducerClient, RebalanceCallbacks, TopicSpec
-
-__all__ = ["MemoryBroker", "MemoryRecord", "MemoryTransport"]
+__all__ = ["MemoryBroker", "MemoryMetadata", "MemoryRecord", "MemoryTransport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,17 @@ class MemoryRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryMetadata:
+    """What a delivery future resolves to (the fields of aiokafka's RecordMetadata)."""
+
+    topic: str
+    partition: int
+    topic_partition: TopicPartition
+    offset: int
     timestamp: int
 
 
@@ -54,6 +72,9 @@ class MemoryBroker:
     def create_topic(self, name: str, partitions: int | None = None) -> None:
         if name not in self._logs:
             self._logs[name] = [[] for _ in range(partitions or self.default_partitions)]
+
+    def has_topic(self, name: str) -> bool:
+        return name in self._logs
 
     def partitions_of(self, topic: str) -> int:
         self.create_topic(topic)
@@ -151,14 +172,12 @@ class MemoryProducer:
             raise RuntimeError("producer is not started")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._broker.available:
-            from aiokafka.errors import KafkaConnectionError
-
-            future.set_exception(KafkaConnectionError("in-memory broker is down"))
+            future.set_exception(BrokerUnavailable("in-memory broker is down"))
             return future
         record = self._broker.append(topic, key, value, headers or (), partition)
         tp = TopicPartition(topic, record.partition)
         future.set_result(
-            RecordMetadata(topic, record.partition, tp, record.offset, record.timestamp, 0, 0)
+            MemoryMetadata(topic, record.partition, tp, record.offset, record.timestamp)
         )
         return future
 
@@ -228,7 +247,7 @@ class MemoryConsumer:
         offsets = offsets if offsets is not None else dict(self._positions)
         for tp in offsets:
             if tp not in self._positions:
-                raise CommitFailedError(f"{tp} is not assigned to this member")
+                raise CommitRefused(f"{tp} is not assigned to this member")
         self._broker.group(self._group_id).committed.update(offsets)
 
     async def committed(self, partition: TopicPartition) -> int | None:
@@ -275,3 +294,58 @@ class MemoryTransport:
             for topic in topics
             for p in range(self.broker.partitions_of(topic))
         }
+
+    # -- ClusterOps: what operators read and change ------------------------------------
+
+    async def partitions_of(self, topics: Sequence[str]) -> dict[str, list[TopicPartition]]:
+        broker = self.broker
+        return {
+            topic: [TopicPartition(topic, p) for p in range(broker.partitions_of(topic))]
+            for topic in topics
+            if broker.has_topic(topic)
+        }
+
+    async def offset_bounds(
+        self, partitions: Sequence[TopicPartition]
+    ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+        # The twin's logs are never truncated: every partition begins at 0.
+        return dict.fromkeys(partitions, 0), {tp: self.broker.highwater(tp) for tp in partitions}
+
+    async def offsets_for_times(
+        self, partitions: Sequence[TopicPartition], timestamp_ms: int
+    ) -> dict[TopicPartition, int | None]:
+        found: dict[TopicPartition, int | None] = {}
+        for tp in partitions:
+            log = self.broker.read(tp, 0, self.broker.highwater(tp))
+            found[tp] = next((r.offset for r in log if r.timestamp >= timestamp_ms), None)
+        return found
+
+    async def describe_group(self, group_id: str) -> tuple[str, int]:
+        group = self.broker.group(group_id)
+        if group.members:
+            return "Stable", len(group.members)
+        return ("Empty" if group.committed else "Dead"), 0
+
+    async def commit_group_offsets(self, group_id: str, offsets: dict[TopicPartition, int]) -> None:
+        group = self.broker.group(group_id)
+        if group.members:
+            raise CommitRefused(f"group {group_id!r} has {len(group.members)} member(s)")
+        group.committed.update(offsets)
+
+    async def read_ranges(
+        self,
+        ranges: dict[TopicPartition, tuple[int, int]],
+        *,
+        limit: int | None = None,
+        poll_ms: int = 500,
+        within: float = 120.0,
+    ) -> list[Record]:
+        if not self.broker.available:
+            raise RetryableError("in-memory broker is down")
+        found: list[Record] = []
+        for tp, (start, end) in ranges.items():
+            count = max(0, end - start)
+            if limit is not None:
+                count = min(count, limit)
+            found.extend(self.broker.read(tp, start, count))
+        return found

@@ -1,9 +1,9 @@
 """Reading offsets for operators: what groups committed and where partitions begin and end.
 
-`OffsetReader` is the port the status views and the ops commands read through. The Kafka
-adapter opens one admin client and one group-less consumer per call, so it never joins,
-disturbs or commits for any group; the transport adapter serves the in-memory twin, whose
-logs are never truncated (every partition begins at 0).
+`OffsetReader` is the port the status views and the ops commands read through. It reads
+through the transport's `ClusterOps` (on Kafka, one admin client and one group-less
+consumer per call, so it never joins, disturbs or commits for any group; on the in-memory
+twin, whose logs are never truncated, every partition begins at 0).
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
+from shared._transport import ClusterOps, KafkaTransport, TopicPartition, Transport
 
-from shared._transport import KafkaTransport, TopicPartition, Transport
-
-__all__ = ["KafkaOffsetReader", "OffsetReader", "OffsetSnapshot", "offset_reader"]
+__all__ = [
+    "KafkaOffsetReader",
+    "OffsetReader",
+    "OffsetSnapshot",
+    "TransportOffsetReader",
+    "offset_reader",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,59 +50,33 @@ class OffsetReader(Protocol):
         ...
 
 
-class KafkaOffsetReader:
-    """`OffsetReader` on a real cluster (admin client + a consumer without a group)."""
+class TransportOffsetReader:
+    """`OffsetReader` on a transport's `ClusterOps` (real or in-memory)."""
 
-    def __init__(self, bootstrap_servers: str, *, request_timeout_ms: int = 10_000) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self._timeout_ms = request_timeout_ms
+    def __init__(self, ops: ClusterOps) -> None:
+        self._ops = ops
 
     async def snapshot(self, groups: Sequence[str], topics: Sequence[str]) -> OffsetSnapshot:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=self._timeout_ms
-        )
-        try:
-            await admin.start()
-            committed = {group: await _group_offsets(admin, group) for group in groups}
-            # Describing a topic by name asks for metadata that auto-creates it on brokers
-            # with auto-create on: list first (which never creates), describe what exists.
-            existing = set(await admin.list_topics()) if topics else set()
-            wanted = [t for t in topics if t in existing]
-            described = await admin.describe_topics(wanted) if wanted else []
-        finally:
-            # Also when start() was cancelled half-way (a status call's deadline).
-            await admin.close()
-        partitions = [
-            TopicPartition(str(topic["topic"]), int(part["partition"]))
-            for topic in described
-            if not topic.get("error_code")
-            for part in topic.get("partitions", [])
-        ]
-        found = {tp.topic for tp in partitions}
+        committed = {group: await self._ops.group_offsets(group) for group in groups}
+        found = await self._ops.partitions_of(topics) if topics else {}
         missing = frozenset(t for t in topics if t not in found)
+        partitions = [tp for tps in found.values() for tp in tps]
         if not partitions:
             return OffsetSnapshot(committed, {}, {}, missing)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            enable_auto_commit=False,
-            request_timeout_ms=self._timeout_ms,
-        )
-        try:
-            await consumer.start()
-            low: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
-            high: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        finally:
-            await consumer.stop()
+        low, high = await self._ops.offset_bounds(partitions)
         return OffsetSnapshot(committed, low, high, missing)
 
 
-async def _group_offsets(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, int]:
-    offsets = await admin.list_consumer_group_offsets(group)
-    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+class KafkaOffsetReader(TransportOffsetReader):
+    """`OffsetReader` on a real cluster (admin client + a consumer without a group)."""
+
+    def __init__(self, bootstrap_servers: str, *, request_timeout_ms: int = 10_000) -> None:
+        super().__init__(KafkaTransport(bootstrap_servers, request_timeout_ms=request_timeout_ms))
+        self.bootstrap_servers = bootstrap_servers
 
 
-class _TransportOffsetReader:
-    """`OffsetReader` on a `Transport`'s own offset queries (the in-memory twin)."""
+class _EndOffsetReader:
+    """`OffsetReader` on a bare `Transport` (one without `ClusterOps`, e.g. a test double)."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -116,4 +93,6 @@ def offset_reader(transport: Transport) -> OffsetReader:
     """The reader for the cluster `transport` talks to."""
     if isinstance(transport, KafkaTransport):
         return KafkaOffsetReader(transport.bootstrap_servers)
-    return _TransportOffsetReader(transport)
+    if isinstance(transport, ClusterOps):
+        return TransportOffsetReader(transport)
+    return _EndOffsetReader(transport)

@@ -71,6 +71,16 @@ class DlqWindow:
         if len(self.recent) > self.limit.window:
             self.recent.popleft()
 
+    def record_ok(self, count: int) -> None:
+        """`count` messages in a row that were not dead-lettered."""
+        if count <= 0:
+            return
+        self.consecutive = 0
+        recent = self.recent
+        recent.extend([False] * min(count, self.limit.window))
+        while len(recent) > self.limit.window:
+            recent.popleft()
+
     def exceeded(self) -> str | None:
         """Why the limit is exceeded, or None while within it."""
         if self.consecutive > self.limit.max_consecutive:

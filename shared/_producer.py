@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Sequence
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
-from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time
+from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time, new_event_ids
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
-from shared._tracing import context_from_traceparent, trace_headers
-from shared._transport import ProducerClient
+from shared._tracing import SpanRecorder, format_traceparent, parse_traceparent
+from shared._transport import ProducerClient, delivered
 
 __all__ = ["EventPublisher", "Outgoing"]
 
@@ -62,6 +62,8 @@ class EventPublisher:
         self._client = client
         self._source = source.encode()
         self._tracer = tracer or trace.NoOpTracer()
+        self._spans = SpanRecorder(self._tracer)
+        self._types: dict[type[Event], bytes] = {}
         self._metrics = metrics
         self._started = False
 
@@ -81,87 +83,128 @@ class EventPublisher:
     async def publish(self, item: Outgoing) -> asyncio.Future[Any]:
         """Enqueue one event; the future resolves on the broker's acknowledgement."""
         [future] = await self._enqueue([item])
+        if self._metrics is not None:
+            published = self._metrics.published.labels(item.topic)
+
+            def count(acked: asyncio.Future[Any]) -> None:
+                if not acked.cancelled() and acked.exception() is None:
+                    published.inc()
+
+            future.add_done_callback(count)
         return future
 
     async def publish_all(self, items: Sequence[Outgoing]) -> list[Any]:
         """Enqueue every item, then wait for all acknowledgements (results in order).
 
         Raises:
-            the first delivery error; other items of the batch may have been written.
+            TransportError: the first delivery error; other items of the batch may have
+                been written.
         """
         futures = await self._enqueue(items)
-        return list(await asyncio.gather(*futures))
+        results = await delivered(futures)
+        if self._metrics is not None and items:
+            published = self._metrics.published
+            for topic, n in Counter(item.topic for item in items).items():
+                published.labels(topic).inc(n)
+        return results
 
     async def _enqueue(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
         if not items:
             return []
+        # What every item of the batch shares is made once: the fresh ids (one read of the
+        # random source), the send time.
+        wanted = sum(1 for item in items if item.event_id is None)
+        ids = iter(new_event_ids(wanted)) if wanted else iter(())
+        now = format_time(datetime.now(UTC)).encode()
         futures: list[asyncio.Future[Any]] = []
         # Consecutive items pinned to one trace (an outbox row's event and snapshot) share a
         # span in that trace; a batch spanning many changes gets one span per change.
-        for pinned, run in groupby(items, key=lambda item: item.traceparent):
-            futures.extend(await self._enqueue_run(list(run), pinned))
-        topics = sorted({item.topic for item in items})
-        if self._metrics is not None:
-            published = self._metrics.published
-            counts = {topic: sum(1 for item in items if item.topic == topic) for topic in topics}
-
-            def count(acked: asyncio.Future[Any]) -> None:
-                if not acked.cancelled() and acked.exception() is None:
-                    for topic, n in counts.items():
-                        published.labels(topic).inc(n)
-
-            asyncio.gather(*futures).add_done_callback(count)
+        start, count = 0, len(items)
+        while start < count:
+            pinned = items[start].traceparent
+            end = start + 1
+            while end < count and items[end].traceparent == pinned:
+                end += 1
+            run = items if end - start == count else items[start:end]
+            futures.extend(await self._enqueue_run(run, pinned, ids, now))
+            start = end
         return futures
 
     async def _enqueue_run(
-        self, items: Sequence[Outgoing], pinned: str | None
+        self,
+        items: Sequence[Outgoing],
+        pinned: str | None,
+        ids: Iterator[str],
+        now: bytes,
     ) -> list[asyncio.Future[Any]]:
         """Send `items` under one producer span: a child of the `pinned` trace when given,
-        else of the current context. Records carry the span as their parent."""
-        topics = sorted({item.topic for item in items})
-        with self._tracer.start_as_current_span(
-            f"{topics[0]} send" if len(topics) == 1 else "send",
-            context=context_from_traceparent(pinned) if pinned else None,
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": ",".join(topics),
-                "messaging.batch.message_count": len(items),
-            },
-        ):
-            carrier = trace_headers()
-        # Without a recording tracer there is no span to point at: keep the pinned parent.
-        traceparent = carrier.get("traceparent") or pinned
-        tracestate = carrier.get("tracestate") if carrier.get("traceparent") else None
-        now = format_time(datetime.now(UTC)).encode()
+        else of the current context. Records carry the span as their parent (or, when it
+        is not recorded, the context it would have had)."""
+        if pinned:
+            parent = parse_traceparent(pinned)
+        else:
+            current = trace.get_current_span().get_span_context()
+            parent = current if current.is_valid else None
+        first_topic = items[0].topic
+        single = len(items) == 1 or all(item.topic == first_topic for item in items)
+        name = f"{first_topic} send" if single else "send"
+        span = self._spans.start(parent, name, SpanKind.PRODUCER)
+        started_ns = time.time_ns()
+        trace_extra: tuple[tuple[str, bytes], ...] = ()
+        if span is not None:
+            encoded = format_traceparent(span).encode()
+            trace_extra = (("ce_traceparent", encoded), ("traceparent", encoded))
+            if span.trace_state:
+                trace_extra += (("tracestate", span.trace_state.to_header().encode()),)
+        elif pinned:
+            # Malformed or not parsed: pass on what was pinned, as it was.
+            encoded = pinned.encode()
+            trace_extra = (("ce_traceparent", encoded), ("traceparent", encoded))
+        source = self._source
+        send = self._client.send
+        types = self._types
         futures = []
-        for item in items:
-            event = item.event
-            key = event.key()
-            headers = [
-                ("ce_specversion", _SPEC),
-                ("ce_id", (item.event_id or str(uuid.uuid4())).encode()),
-                ("ce_source", self._source),
-                ("ce_type", event.ce_type().encode()),
-                ("ce_time", format_time(item.time).encode() if item.time else now),
-                ("content-type", _JSON),
-            ]
-            subject = event.subject()
-            if subject is not None:
-                headers.append(("ce_subject", subject.encode()))
-            if traceparent:
-                encoded = traceparent.encode()
-                headers.append(("ce_traceparent", encoded))
-                headers.append(("traceparent", encoded))
-                if tracestate:
-                    headers.append(("tracestate", tracestate.encode()))
-            futures.append(
-                await self._client.send(
-                    item.topic, value=event.to_json(), key=key.encode(), headers=headers
+        try:
+            for item in items:
+                event = item.event
+                headers = [
+                    ("ce_specversion", _SPEC),
+                    ("ce_id", (item.event_id or next(ids)).encode()),
+                    ("ce_source", source),
+                    ("ce_type", types.get(type(event)) or self._type_of(event)),
+                    ("ce_time", format_time(item.time).encode() if item.time else now),
+                    ("content-type", _JSON),
+                ]
+                subject = event.subject()
+                if subject is not None:
+                    headers.append(("ce_subject", subject.encode()))
+                if trace_extra:
+                    headers.extend(trace_extra)
+                futures.append(
+                    await send(
+                        item.topic, value=event.to_json(), key=event.key().encode(), headers=headers
+                    )
                 )
+        finally:
+            topics = first_topic if single else ",".join(sorted({i.topic for i in items}))
+            self._spans.end(
+                span,
+                parent,
+                name,
+                kind=SpanKind.PRODUCER,
+                start_ns=started_ns,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topics,
+                    "messaging.batch.message_count": len(items),
+                },
             )
         return futures
+
+    def _type_of(self, event: Event) -> bytes:
+        encoded = self._types[type(event)] = event.ce_type().encode()
+        return encoded
 
     async def publish_raw(
         self,

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from opentelemetry.trace import SpanContext
 
 from shared._envelope import Envelope
 from shared._event_model import Event
 
-__all__ = ["Handler", "MessageContext", "Router"]
+__all__ = ["BatchHandler", "Handler", "MessageContext", "Router"]
 
 
 @dataclass(frozen=True, slots=True)
 class MessageContext:
-    """Where a message came from, for handlers that need more than the event."""
+    """Where a message came from, for handlers that need more than the event.
+
+    `span` is the context of the record's process span (its parent when the trace is not
+    sampled): a batch handler, which has no current span per record, parents what it does
+    for a record on it.
+    """
 
     envelope: Envelope
     topic: str
@@ -21,9 +28,17 @@ class MessageContext:
     offset: int
     key: str | None
     attempt: int
+    span: SpanContext | None = None
 
 
 Handler = Callable[[Event, MessageContext], Awaitable[None]]
+"""Handles one event; the runner awaits it before the next record of the partition."""
+
+BatchHandler = Callable[[Sequence[tuple[Event, MessageContext]]], Awaitable[None]]
+"""Handles consecutive events of one partition (offset order) with one effect: one store
+transaction, one produce. When it raises, the runner hands the same events over again one
+at a time (lists of one), with the retry policy, so a poison event is dead-lettered alone;
+so the effect of each event must be idempotent, as at-least-once delivery requires anyway."""
 
 
 class Router:
@@ -31,14 +46,26 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: dict[str, Handler] = {}
+        self._batch_routes: dict[str, BatchHandler] = {}
 
     def route(self, model: type[Event], handler: Handler) -> None:
-        if model.TYPE in self._routes:
-            raise ValueError(f"{model.TYPE} already has a handler")
+        self._check(model)
         self._routes[model.TYPE] = handler
+
+    def route_batch(self, model: type[Event], handler: BatchHandler) -> None:
+        """Route `model` to a handler that takes a run of events at once."""
+        self._check(model)
+        self._batch_routes[model.TYPE] = handler
+
+    def _check(self, model: type[Event]) -> None:
+        if model.TYPE in self._routes or model.TYPE in self._batch_routes:
+            raise ValueError(f"{model.TYPE} already has a handler")
 
     def handler_for(self, family: str) -> Handler | None:
         return self._routes.get(family)
 
+    def batch_handler_for(self, family: str) -> BatchHandler | None:
+        return self._batch_routes.get(family)
+
     def families(self) -> frozenset[str]:
-        return frozenset(self._routes)
+        return frozenset(self._routes) | frozenset(self._batch_routes)

@@ -1,8 +1,9 @@
 """Reading a dead-letter topic without disturbing it: `ta-bridge dlq list`.
 
-The reader has no consumer group: it assigns every partition itself, so it never commits,
-never joins a group, and leaves the topic exactly as it was. It reads up to the end each
-partition had when the read began (records written meanwhile wait for the next read).
+The reader has no consumer group (`ClusterOps.read_ranges`): it assigns every partition
+itself, so it never commits, never joins a group, and leaves the topic exactly as it was.
+It reads up to the end each partition had when the read began (records written meanwhile
+wait for the next read).
 
 A dead letter carries the original record (key, value, CloudEvents headers) followed by
 `dlq.*` headers (see `shared.dead_letter_headers`; the notifier's webhook DLQ adds its own
@@ -11,16 +12,22 @@ A dead letter carries the original record (key, value, CloudEvents headers) foll
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
 from services.ops.moments import epoch_ms
-from shared import DLQ_SUFFIX, KafkaOffsetReader, NotFound, RetryableError, TopicPartition
+from shared import (
+    DLQ_SUFFIX,
+    ClusterOps,
+    KafkaTransport,
+    NotFound,
+    Record,
+    RetryableError,
+    TopicPartition,
+    TransportOffsetReader,
+)
 
 __all__ = ["DeadLetter", "read_dead_letters"]
 
@@ -87,7 +94,7 @@ class DeadLetter:
 
 
 async def read_dead_letters(
-    bootstrap_servers: str,
+    kafka: str | ClusterOps,
     topic: str,
     *,
     since: datetime | None = None,
@@ -97,59 +104,37 @@ async def read_dead_letters(
 ) -> list[DeadLetter]:
     """The dead letters of `topic` written at or after `since`, oldest first, at most `limit`.
 
+    `kafka` is a bootstrap address or a transport (the in-memory twin in tests).
+
     Raises:
         NotFound: the topic does not exist, or its name does not end in `.dlq`.
         RetryableError: the partitions were not read to their end within `within` seconds.
     """
     if not topic.endswith(DLQ_SUFFIX):
         raise NotFound(f"{topic!r} is not a dead-letter topic (those end in {DLQ_SUFFIX!r})")
-    snapshot = await KafkaOffsetReader(bootstrap_servers).snapshot([], [topic])
+    ops = KafkaTransport(kafka) if isinstance(kafka, str) else kafka
+    snapshot = await TransportOffsetReader(ops).snapshot([], [topic])
     if topic in snapshot.missing:
         raise NotFound(f"topic {topic!r} does not exist")
     partitions = snapshot.partitions(topic)
     ends = {tp: snapshot.high[tp] for tp in partitions}
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
+    starts = await _starts(ops, partitions, snapshot.low, ends, since)
     try:
-        consumer.assign(partitions)
-        starts = await _starts(consumer, partitions, snapshot.low, ends, since)
-        for tp, offset in starts.items():
-            consumer.seek(tp, offset)
-        wanted = {tp for tp, offset in starts.items() if offset < ends[tp]}
-        found: list[DeadLetter] = []
-        per_partition: dict[TopicPartition, int] = dict.fromkeys(partitions, 0)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while wanted:
-            if loop.time() > deadline:
-                raise RetryableError(f"{topic} was not read to its end within {within:g}s")
-            batch = await consumer.getmany(*wanted, timeout_ms=poll_ms)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= ends[tp] or (
-                        limit is not None and per_partition[tp] >= limit
-                    ):
-                        wanted.discard(tp)
-                        break
-                    found.append(_letter(record))
-                    per_partition[tp] += 1
-            for tp in list(wanted):
-                done = limit is not None and per_partition[tp] >= limit
-                if done or await consumer.position(tp) >= ends[tp]:
-                    wanted.discard(tp)
-    finally:
-        await consumer.stop()
+        records = await ops.read_ranges(
+            {tp: (starts[tp], ends[tp]) for tp in partitions},
+            limit=limit,
+            poll_ms=poll_ms,
+            within=within,
+        )
+    except RetryableError as exc:
+        raise RetryableError(f"{topic} was not read to its end within {within:g}s") from exc
+    found = [_letter(record) for record in records]
     found.sort(key=lambda d: (d.timestamp_ms, d.partition, d.offset))
     return found if limit is None else found[:limit]
 
 
 async def _starts(
-    consumer: AIOKafkaConsumer,
+    ops: ClusterOps,
     partitions: Sequence[TopicPartition],
     low: Mapping[TopicPartition, int],
     ends: Mapping[TopicPartition, int],
@@ -158,12 +143,12 @@ async def _starts(
     """Where to start reading each partition: its first record, or the first at `since`."""
     if since is None:
         return {tp: low.get(tp, 0) for tp in partitions}
-    found = await consumer.offsets_for_times(dict.fromkeys(partitions, epoch_ms(since)))
+    found = await ops.offsets_for_times(partitions, epoch_ms(since))
     # No record at or after `since`: start at the end, so nothing is read.
-    return {tp: found[tp].offset if found.get(tp) is not None else ends[tp] for tp in partitions}
+    return {tp: offset if (offset := found.get(tp)) is not None else ends[tp] for tp in partitions}
 
 
-def _letter(record: Any) -> DeadLetter:
+def _letter(record: Record) -> DeadLetter:
     return DeadLetter(
         topic=record.topic,
         partition=record.partition,

@@ -6,7 +6,8 @@ must have no active member: a running consumer would overwrite the offsets with 
 commits, so the reset refuses (stop the service, reset, start it again).
 
 The commit is made by a consumer that assigns the partitions itself and never joins the
-group; offsets of other topics of the group are left as they are.
+group (`ClusterOps.commit_group_offsets`); offsets of other topics of the group are left as
+they are.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import CommitFailedError
-
 from services.ops.moments import epoch_ms
-from shared import Conflict, KafkaOffsetReader, NotFound, RetryableError, TopicPartition
+from shared import (
+    BrokerUnavailable,
+    ClusterOps,
+    CommitRefused,
+    Conflict,
+    KafkaTransport,
+    NotFound,
+    RetryableError,
+    TopicPartition,
+    TransportOffsetReader,
+)
 
 __all__ = ["GroupActive", "OffsetMove", "group_members", "reset_offsets"]
 
@@ -47,28 +54,24 @@ class OffsetMove:
         }
 
 
-async def group_members(bootstrap_servers: str, group: str) -> tuple[str, int]:
-    """The group's state (`Empty`, `Stable`, `Dead`, …) and how many members it has."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+def _ops(kafka: str | ClusterOps) -> ClusterOps:
+    return KafkaTransport(kafka) if isinstance(kafka, str) else kafka
+
+
+async def group_members(kafka: str | ClusterOps, group: str) -> tuple[str, int]:
+    """The group's state (`Empty`, `Stable`, `Dead`, …) and how many members it has.
+
+    Raises:
+        RetryableError: the group cannot be described now (no coordinator).
+    """
     try:
-        await admin.start()
-        [response] = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    described = response.to_object()["groups"]
-    if not described:
-        return "Dead", 0
-    first = described[0]
-    if first["error_code"]:
-        # COORDINATOR_NOT_AVAILABLE and the like: "no members" would be a guess.
-        raise RetryableError(
-            f"cannot describe group {group!r}: Kafka error code {first['error_code']}"
-        )
-    return str(first["state"]), len(first["members"])
+        return await _ops(kafka).describe_group(group)
+    except BrokerUnavailable as exc:
+        raise RetryableError(str(exc)) from exc
 
 
 async def reset_offsets(
-    bootstrap_servers: str,
+    kafka: str | ClusterOps,
     group: str,
     topic: str,
     since: datetime,
@@ -77,45 +80,38 @@ async def reset_offsets(
 ) -> list[OffsetMove]:
     """Commit, for `group` on every partition of `topic`, the first offset at `since`.
 
-    Returns each partition's move (before → after), also with `dry_run`, which commits
-    nothing.
+    `kafka` is a bootstrap address or a transport (the in-memory twin in tests). Returns
+    each partition's move (before → after), also with `dry_run`, which commits nothing.
 
     Raises:
         NotFound: the topic does not exist.
         GroupActive: the group has active members.
         RetryableError: the group cannot be described now (no coordinator).
     """
-    state, members = await group_members(bootstrap_servers, group)
+    ops = _ops(kafka)
+    state, members = await group_members(ops, group)
     if members:
         raise GroupActive(
             f"group {group!r} is {state} with {members} member(s): stop its consumers first"
         )
-    snapshot = await KafkaOffsetReader(bootstrap_servers).snapshot([group], [topic])
+    snapshot = await TransportOffsetReader(ops).snapshot([group], [topic])
     if topic in snapshot.missing:
         raise NotFound(f"topic {topic!r} does not exist")
     partitions = snapshot.partitions(topic)
     committed = snapshot.committed.get(group, {})
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        found = await consumer.offsets_for_times(dict.fromkeys(partitions, epoch_ms(since)))
-        targets: dict[TopicPartition, int] = {
-            tp: found[tp].offset if found.get(tp) is not None else snapshot.high[tp]
-            for tp in partitions
-        }
-        if not dry_run:
-            consumer.assign(partitions)
-            try:
-                await consumer.commit(targets)
-            except CommitFailedError as exc:
-                # A member joined between the check and the commit: the broker refuses.
-                raise GroupActive(
-                    f"group {group!r} gained members while resetting: stop its consumers first"
-                ) from exc
-    finally:
-        await consumer.stop()
+    found = await ops.offsets_for_times(partitions, epoch_ms(since))
+    targets: dict[TopicPartition, int] = {
+        tp: offset if (offset := found.get(tp)) is not None else snapshot.high[tp]
+        for tp in partitions
+    }
+    if not dry_run:
+        try:
+            await ops.commit_group_offsets(group, targets)
+        except CommitRefused as exc:
+            # A member joined between the check and the commit: the broker refuses.
+            raise GroupActive(
+                f"group {group!r} gained members while resetting: stop its consumers first"
+            ) from exc
     return [
         OffsetMove(tp.partition, committed.get(tp), targets[tp], snapshot.high[tp])
         for tp in partitions

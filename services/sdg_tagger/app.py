@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 from aiohttp import web
-from aiokafka.errors import KafkaError
 
 from services.sdg_tagger.handlers import handle_activity_change, handle_withdrawn
 from services.sdg_tagger.metrics import TaggerMetrics
@@ -33,6 +32,7 @@ from shared import (
     RetryPolicy,
     Router,
     Transport,
+    TransportError,
     build_observability,
     consumer_context,
     create_base_app,
@@ -52,7 +52,7 @@ from shared.events import (
 SERVICE = "sdg-tagger"
 
 # A broker hiccup while publishing the tags is worth retrying before dead-lettering.
-RETRY = RetryPolicy(retryable=(RetryableError, OSError, TimeoutError, KafkaError))
+RETRY = RetryPolicy(retryable=(RetryableError, OSError, TimeoutError, TransportError))
 
 
 def _store(settings: TaggerSettings) -> CleanupContext:

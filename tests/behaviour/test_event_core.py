@@ -453,3 +453,48 @@ async def test_drain_deadline_abandons_stuck_work_uncommitted(
     runner.stop()
     await asyncio.wait_for(task, 30)
     assert await harness.committed_total(group) == 2, "the stuck record is not committed"
+
+
+async def test_batch_handler_gets_runs_in_key_order_and_a_poison_event_alone(
+    harness: Harness, unique: str
+) -> None:
+    events = things(40, keys=4)
+    await harness.publish(events)
+    calls: list[int] = []
+    handled: list[Thing] = []
+    poison = (events[13].thing_id, events[13].n)
+
+    async def handle(batch: Sequence[tuple[Event, MessageContext]]) -> None:
+        calls.append(len(batch))
+        things_ = [e for e, _ in batch if isinstance(e, Thing)]
+        assert len({ctx.partition for _, ctx in batch}) == 1, "one partition a call"
+        if any((t.thing_id, t.n) == poison for t in things_):
+            raise InvalidInput("poison in this run")
+        handled.extend(things_)
+
+    router = Router()
+    router.route_batch(Thing, handle)
+    group = f"batch-{unique}"
+    runner = harness.runner(group, router)
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(lambda: len(handled) >= 39, timeout=30)
+        await eventually(lambda: harness.committed_total(group), timeout=10)
+        await eventually(
+            lambda: (
+                harness.counter(
+                    "tabridge_events_dead_lettered_total", group=group, topic=harness.topic
+                )
+                == 1
+            )
+        )
+    finally:
+        await stop_runner(runner, task)
+    assert len(handled) == 39
+    assert poison not in {(t.thing_id, t.n) for t in handled}
+    per_key: dict[str, list[int]] = defaultdict(list)
+    for t in handled:
+        per_key[t.thing_id].append(t.n)
+    assert all(ns == sorted(ns) for ns in per_key.values()), "order per key is kept"
+    assert max(calls) > 1, "events arrive in runs, not one by one"
+    assert await harness.committed_total(group) == 40
