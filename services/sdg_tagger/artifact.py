@@ -3,7 +3,10 @@
 Files (all package data, read with :mod:`importlib.resources`):
 
 - ``model/sdg_linear.json.gz`` — vocabulary, IDF (float32), weights (float16), biases,
-  thresholds and training metadata; gzip with ``mtime=0`` so a rebuild is byte-identical.
+  thresholds, the weights of the Aurora query features (float32) and the query lines
+  themselves (CC BY 4.0, Aurora Universities Network), the per-language word tables that
+  let the English model read the other UN languages, and training metadata; gzip with
+  ``mtime=0`` so a rebuild is byte-identical.
 - ``model/catalogue.json`` — the official goal and target texts (see :mod:`.catalogue`).
 - ``knowledge/ip_sdg_map.yaml`` — the IP knowledge map (see :mod:`.knowledge`).
 
@@ -35,7 +38,7 @@ __all__ = [
     "read_package_files",
 ]
 
-FORMAT = 1
+FORMAT = 2
 MODEL_FILE = ("model", "sdg_linear.json.gz")
 CATALOGUE_FILE = ("model", "catalogue.json")
 KNOWLEDGE_FILE = ("knowledge", "ip_sdg_map.yaml")
@@ -53,6 +56,10 @@ class LinearArtifact:
     bias: npt.NDArray[np.float32]
     thresholds: npt.NDArray[np.float32]
     training: dict[str, Any]
+    query_weights: npt.NDArray[np.float32]  # (17 query features, 17 goals)
+    queries: dict[str, Any]  # {"source": ..., "licence": ..., "queries": [...]}
+    lexicon: dict[str, dict[str, list[str]]]  # language -> source key -> English words
+    relative_ratio: float  # a model-only goal also needs p >= ratio * the text's best p
 
     def to_bytes(self) -> bytes:
         """Deterministic gzip-compressed JSON."""
@@ -65,6 +72,10 @@ class LinearArtifact:
             "weights_float16_le": _b64(self.weights.astype("<f2")),
             "bias": [round(float(b), 6) for b in self.bias],
             "thresholds": [round(float(t), 4) for t in self.thresholds],
+            "query_weights_float32_le": _b64(self.query_weights.astype("<f4")),
+            "queries": self.queries,
+            "lexicon": self.lexicon,
+            "relative_ratio": round(float(self.relative_ratio), 4),
         }
         raw = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return gzip.compress(raw, compresslevel=9, mtime=0)
@@ -88,6 +99,15 @@ class LinearArtifact:
                 bias=np.asarray(document["bias"], dtype=np.float32),
                 thresholds=np.asarray(document["thresholds"], dtype=np.float32),
                 training=dict(document["training"]),
+                query_weights=_unb64(document["query_weights_float32_le"], "<f4")
+                .reshape(17, 17)
+                .astype(np.float32),
+                queries=dict(document["queries"]),
+                relative_ratio=float(document["relative_ratio"]),
+                lexicon={
+                    str(lang): {str(k): [str(w) for w in v] for k, v in table.items()}
+                    for lang, table in document["lexicon"].items()
+                },
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             msg = f"model artifact is malformed: {exc!r}"

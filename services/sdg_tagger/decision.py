@@ -2,7 +2,10 @@
 
 Goals: ``score = 1 - (1 - p_model) * prod(1 - rule weight)`` over the rules that fired
 for the goal (``p_model = 0`` when the model was not applied); the goal is assigned when
-the score reaches the goal's threshold.
+the score reaches the goal's threshold. A goal that only the model supports (no rule
+fired for it) must also have ``p_model >= relative * max(p_model over the 17 goals)``:
+texts rarely address many goals, so a goal far behind the text's best one is left out
+(rule ``model.below_best``). ``relative`` is tuned at training time with the thresholds.
 
 Targets (only under assigned or curated goals): a target proposed by a rule that fired
 has support equal to that rule's weight for the goal; otherwise the goal's nearest
@@ -62,9 +65,11 @@ def decide_goals(
     probabilities: npt.NDArray[np.float64] | None,
     thresholds: npt.NDArray[np.float32],
     hits: Sequence[RuleHit],
+    relative: float = 0.0,
 ) -> list[GoalVerdict]:
     """One verdict per goal 1-17 from the model (if applied) and the rules that fired."""
     verdicts: list[GoalVerdict] = []
+    best = 0.0 if probabilities is None else float(np.max(probabilities))
     for goal in range(1, 18):
         p = 0.0 if probabilities is None else float(probabilities[goal - 1])
         threshold = float(thresholds[goal - 1])
@@ -81,6 +86,9 @@ def decide_goals(
             verdict.knowledge_terms.extend(t for t in hit.matched_terms)
         verdict.score = 1.0 - miss
         verdict.assigned = verdict.score >= threshold
+        if verdict.assigned and verdict.rules == ["model.threshold"] and p < relative * best:
+            verdict.assigned = False
+            verdict.rules.append("model.below_best")
         verdicts.append(verdict)
     return verdicts
 

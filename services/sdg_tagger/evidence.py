@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -28,33 +27,45 @@ def _clip(value: float) -> float:
     return round(min(1.0, max(0.0, value)), 4)
 
 
-@dataclass(frozen=True, slots=True)
 class TextTargets:
-    """How close one text is to every official target."""
+    """How close one text is to every official target (computed once per text)."""
 
-    vector: SparseVector
-    similarities: npt.NDArray[np.float32]
-    index: TargetSimilarity
+    __slots__ = ("_best_rows", "_closest", "_products", "_terms", "index", "similarities", "vector")
+
+    def __init__(self, vector: SparseVector, index: TargetSimilarity) -> None:
+        self.vector = vector
+        self.index = index
+        self._terms, self._products = index.contributions(vector)
+        self.similarities: npt.NDArray[np.float32] = self._products.sum(axis=1, dtype=np.float32)
+        self._closest: dict[int, tuple[ClosestTarget, tuple[str, ...]]] = {}
+        self._best_rows = {g: index.closest_row(self.similarities, g)[1] for g in range(1, 18)}
 
     @property
     def similarity_of(self) -> dict[str, float]:
-        return {t.id: float(s) for t, s in zip(self.index.targets, self.similarities, strict=True)}
+        return dict(zip(self.index.ids, self.similarities.tolist(), strict=True))
 
     @property
     def nearest_of_goal(self) -> dict[int, str]:
-        return {g: self.index.closest_row(self.similarities, g)[0] for g in range(1, 18)}
+        ids = self.index.ids
+        return {g: ids[row] for g, row in self._best_rows.items()}
 
     def closest(self, goal: int) -> tuple[ClosestTarget, tuple[str, ...]]:
-        match = self.index.closest_in_goal(self.vector, self.similarities, goal)
-        closest = self._closest(match.target.id, match.target.text, match.similarity)
+        found = self._closest.get(goal)
+        if found is None:
+            found = self._about_row(self._best_rows[goal])
+            self._closest[goal] = found
+        return found
+
+    def _about_row(self, row: int) -> tuple[ClosestTarget, tuple[str, ...]]:
+        match = self.index.match_products(self._terms, self._products, self.similarities, row)
+        closest = self._closest_target(match.target.id, match.target.text, match.similarity)
         return closest, match.shared_terms
 
     def about(self, target_id: str) -> tuple[ClosestTarget, tuple[str, ...]]:
-        match = self.index.match(self.vector, self.similarities, self.index.row_of(target_id))
-        return self._closest(target_id, match.target.text, match.similarity), match.shared_terms
+        return self._about_row(self.index.row_of(target_id))
 
     @staticmethod
-    def _closest(target_id: str, text: str, similarity: float) -> ClosestTarget:
+    def _closest_target(target_id: str, text: str, similarity: float) -> ClosestTarget:
         return ClosestTarget(target=target_id, text=text, similarity=_clip(similarity))
 
 
@@ -66,7 +77,7 @@ class EvidenceBuilder:
         self._index = index
 
     def view(self, vector: SparseVector) -> TextTargets:
-        return TextTargets(vector, self._index.similarities(vector), self._index)
+        return TextTargets(vector, self._index)
 
     def curated_only(
         self, goals: Sequence[int], targets: Sequence[str]

@@ -64,6 +64,59 @@ class KnowledgeRule(BaseModel):
         return value
 
 
+_META = set("\\[](){}|?*+.^$")
+_MIN_ANCHOR = 3
+
+
+def _has_open_alternation(body: str) -> bool:
+    """Whether ``body`` has a ``|`` outside any group of its own (escapes and classes skipped)."""
+    depth, at, in_class = 0, 0, False
+    while at < len(body):
+        char = body[at]
+        if char == "\\":
+            at += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth <= 0:
+            return True
+        at += 1
+    return False
+
+
+def _anchor(pattern: str) -> str | None:
+    """The literal text every match of ``pattern`` starts with, lower-cased, if 3+ chars."""
+    body = pattern
+    for opener in ("(?-i:", "(?:"):
+        if body.startswith(opener):
+            body = body[len(opener) :]
+            break
+    if _has_open_alternation(body):
+        return None  # the first branch's opening would not cover the others
+    literal: list[str] = []
+    for char in body:
+        if char in _META:
+            if char in "?*{" and literal:
+                literal.pop()  # the previous character is optional
+            break
+        literal.append(char)
+    anchor = "".join(literal).lower()
+    return anchor if len(anchor) >= _MIN_ANCHOR else None
+
+
+def _anchors(patterns: Sequence[str]) -> tuple[str, ...] | None:
+    found = [_anchor(p) for p in patterns]
+    if any(a is None for a in found):
+        return None
+    return tuple(a for a in found if a)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleHit:
     """A rule that fired: its id, the words that fired it, and what it points to."""
@@ -98,6 +151,11 @@ class KnowledgeMap:
             )
             for r in self.rules
         )
+        # A rule runs only when the lower-cased text contains one of its patterns' literal
+        # openings (``None``: some pattern has none, so the rule always runs).
+        self._anchors = tuple(
+            _anchors([p for ps in r.terms.values() for p in ps]) for r in self.rules
+        )
 
     @classmethod
     def from_yaml(cls, source: str, catalogue: Catalogue) -> KnowledgeMap:
@@ -113,7 +171,10 @@ class KnowledgeMap:
     def match(self, text: str) -> list[RuleHit]:
         """Every rule that fires on ``text``, in file order, with up to five matched terms."""
         hits: list[RuleHit] = []
-        for rule, pattern in zip(self.rules, self._compiled, strict=True):
+        lowered = text.lower()
+        for rule, pattern, anchors in zip(self.rules, self._compiled, self._anchors, strict=True):
+            if anchors is not None and not any(a in lowered for a in anchors):
+                continue
             terms: list[str] = []
             for found in pattern.finditer(text):
                 term = found.group(0).lower()

@@ -58,6 +58,8 @@ class LanguageGuess:
 
 
 def _script(sample: str) -> Literal["latin", "arabic", "cyrillic", "han", "other", "none"]:
+    if sample.isascii():  # the common case, without a per-character loop
+        return "latin" if _WORD.search(sample) else "none"
     counts = {"latin": 0, "arabic": 0, "cyrillic": 0, "han": 0, "other": 0}
     for char in sample:
         if not char.isalpha():

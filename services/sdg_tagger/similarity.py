@@ -39,6 +39,7 @@ class TargetSimilarity:
         for row, vector in enumerate(vectors):
             self._matrix[row, self._column_of[vector.indices]] = vector.values
         self._terms: Sequence[str] = space.terms
+        self._ids = tuple(t.id for t in self._targets)
         self._row_of_id = {t.id: i for i, t in enumerate(self._targets)}
         self._rows_of_goal = {
             g.goal: np.array([i for i, t in enumerate(self._targets) if t.goal == g.goal])
@@ -54,21 +55,46 @@ class TargetSimilarity:
         product: npt.NDArray[np.float32] = self._matrix[:, columns[known]] @ vector.values[known]
         return product
 
+    def contributions(
+        self, vector: SparseVector
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The text's terms that occur in some target, and their products with every target.
+
+        Returns (term indices (n,), products (targets, n)); a target's cosine similarity is
+        the sum of its row.
+        """
+        columns = self._column_of[vector.indices]
+        known = columns >= 0
+        products = self._matrix[:, columns[known]] * vector.values[known]
+        return vector.indices[known], products
+
     def match(
         self, vector: SparseVector, similarities: npt.NDArray[np.float32], row: int
     ) -> TargetMatch:
         """The target at ``row`` with its similarity and the words it shares with the text."""
-        columns = self._column_of[vector.indices]
-        known = columns >= 0
-        weights = np.zeros(columns.size, dtype=np.float32)
-        weights[known] = self._matrix[row, columns[known]] * vector.values[known]
+        terms, products = self.contributions(vector)
+        return self.match_products(terms, products, similarities, row)
+
+    def match_products(
+        self,
+        terms: npt.NDArray[np.int64],
+        products: npt.NDArray[np.float32],
+        similarities: npt.NDArray[np.float32],
+        row: int,
+    ) -> TargetMatch:
+        """:meth:`match` from :meth:`contributions` computed once for the text."""
+        weights = products[row]
         order = np.argsort(-weights, kind="stable")[:5]
-        shared = tuple(self._terms[int(vector.indices[i])] for i in order if weights[i] > 0.0)
+        shared = tuple(self._terms[int(terms[i])] for i in order if weights[i] > 0.0)
         return TargetMatch(self._targets[row], float(similarities[row]), shared)
 
     @property
     def targets(self) -> tuple[Target, ...]:
         return self._targets
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self._ids
 
     def closest_row(self, similarities: npt.NDArray[np.float32], goal: int) -> tuple[str, int]:
         """Id and row of the most similar target of ``goal`` (its first when none overlap)."""

@@ -12,7 +12,7 @@ import pytest
 from services.sdg_tagger import SdgTagger
 from shared import MemoryTransport
 from tests.integration.sdg_tagger.harness import (
-    ARABIC_TEXT,
+    GREEK_TEXT,
     TISC_TEXT,
     TaggerService,
     start_tagger_service,
@@ -67,7 +67,7 @@ async def test_preview_curated_tags_win(service: TaggerService) -> None:
 
 @pytest.mark.parametrize(
     ("text", "outcome"),
-    [("", "empty"), ("  12345 ... ", "empty"), (ARABIC_TEXT, "unsupported_language")],
+    [("", "empty"), ("  12345 ... ", "empty"), (GREEK_TEXT, "unsupported_language")],
 )
 async def test_preview_gives_an_outcome_for_texts_it_cannot_tag(
     service: TaggerService, text: str, outcome: str
