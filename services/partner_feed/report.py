@@ -1,5 +1,6 @@
 """The import report: counts, per-record findings (with severities and locations),
-quarantined records, and the fatal error if the input could not be read to the end.
+quarantined records, the fatal error if the input could not be read to the end, and the
+removals the removal guard held for an operator (`status: held`, `held_removals`).
 
 Per-record entries are kept up to a ceiling (`report_max_entries`); counts are always
 complete and `entries_truncated` says when entries were left out.
@@ -38,6 +39,7 @@ class ReportBuilder:
         )  # fmt: skip
         self._extra_findings: Counter[str] = Counter()
         self._ingest: IngestReport | None = None
+        self._held: dict[str, Any] | None = None
 
     def _entry(self, outcome: RecordOutcome, accepted: bool, findings: list[Finding]) -> None:
         if not findings and accepted:
@@ -85,6 +87,10 @@ class ReportBuilder:
     def removed(self, n: int) -> None:
         self.counts["removed"] += n
 
+    def hold(self, held: dict[str, Any]) -> None:
+        """The removal guard held this import's removals (records, existing, share)."""
+        self._held = {**held, "decision": None}
+
     def take_entries(self) -> list[tuple[int, bool, dict[str, Any]]]:
         entries, self._pending = self._pending, []
         return entries
@@ -96,9 +102,11 @@ class ReportBuilder:
         fatal = self._ingest.fatal if self._ingest else None
         findings = Counter(self._ingest.finding_counts if self._ingest else {})
         findings.update(self._extra_findings)
+        status = "failed" if fatal else "held" if self._held else "completed"
         return {
-            "status": "failed" if fatal else "completed",
+            "status": status,
             "counts": dict(self.counts),
+            "held_removals": self._held,
             "finding_counts": dict(findings.most_common()),
             "fatal": fatal.model_dump(mode="json", exclude_none=True) if fatal else None,
             "entries_truncated": self._truncated,
