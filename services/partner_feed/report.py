@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import orjson
+
 from services.partner_feed.formats import IngestReport
 from services.partner_feed.validation import Category, Finding, RecordOutcome, Severity
 
 DUPLICATE = "rule.identifier.duplicate"
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    return f.model_dump(mode="json", exclude_none=True)
+def _finding(f: Finding) -> orjson.Fragment:
+    # Entries go to the store as JSON: serialised once, by pydantic, without Python dicts.
+    return orjson.Fragment(f.model_dump_json(exclude_none=True))
 
 
 class ReportBuilder:
@@ -55,7 +58,7 @@ class ReportBuilder:
             "findings": [_finding(f) for f in findings],
         }
         if not accepted and outcome.record is not None:
-            body["record"] = outcome.record.model_dump(mode="json")
+            body["record"] = orjson.Fragment(outcome.record.model_dump_json())
         self._pending.append((self._seq, accepted, body))
 
     def accepted(self, outcome: RecordOutcome, kind: str) -> None:
