@@ -20,6 +20,7 @@ from services.partner_feed.formats import Limits, SourceFormat
 from services.partner_feed.partners import PartnerSource
 from services.partner_feed.pipeline import ImportJob, ImportPipeline, PipelineDeps
 from shared import Outgoing, configure_logging
+from tools.bench_ingest import cpu_seconds
 
 
 async def _discard(items: Sequence[Outgoing]) -> None:
@@ -86,12 +87,13 @@ async def _run(path: Path, workdir: Path, size: int, phases: int) -> dict[str, A
                 size=size,
             )
             await store.db.commit()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             summary = await pipeline.run(
                 ImportJob(import_id, partner, SourceFormat.IATI_XML, "bench", path)
             )
             results[phase] = {
                 "seconds": time.perf_counter() - started,
+                "cpu": cpu_seconds() - cpu,
                 "records": summary["counts"]["records"],
                 "counts": summary["counts"],
             }
