@@ -6,6 +6,8 @@
     ta-bridge dlq redrive <topic.dlq> [--since TIME] [--limit N] [--dry-run] [--json]
     ta-bridge replay --group G --topic T --since TIME [--dry-run] [--json]
     ta-bridge webhooks redrive <subscription-id> [--since TIME] [--key KEY] [--json]
+    ta-bridge imports upload <file> --partner P [--format F] [--key KEY] [--json]
+    ta-bridge imports decide <import-id> {apply,discard} [--key OPERATOR_KEY] [--json]
 
 Addresses come from `TABRIDGE_{REGISTRY,PARTNER_FEED,NOTIFIER,SDG_TAGGER}_URL` (default
 http://127.0.0.1:8081 … 8084), Kafka from `KAFKA_BOOTSTRAP_SERVERS`, spans from
@@ -30,8 +32,10 @@ from typing import Any
 from services.ops.columns import columns
 from services.ops.dead_letter_table import render_dead_letters
 from services.ops.dead_letters import read_dead_letters
+from services.ops.imports import ImportRefused, decide_removals, upload_and_follow
 from services.ops.moments import InvalidMoment, parse_moment
 from services.ops.offset_reset import reset_offsets
+from services.ops.progress_bar import ProgressBar
 from services.ops.redrive import redrive
 from services.ops.settings import OpsSettings
 from services.ops.spans import read_spans
@@ -101,6 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--key", help="the partner's API key (default: TABRIDGE_NOTIFIER_API_KEY)")
     again.add_argument("--notifier", metavar="URL")
     again.add_argument("--json", action="store_true")
+
+    imports = commands.add_parser("imports", help="partner-feed imports").add_subparsers(
+        dest="action", required=True
+    )
+    up = imports.add_parser("upload", help="upload a partner export, with a progress bar")
+    up.add_argument("file", type=Path)
+    up.add_argument("--partner", required=True, help="the partner id")
+    up.add_argument("--format", help="iati, tfm-json, tfm-csv, ... (default: the partner's)")
+    up.add_argument("--key", help="the partner's key (default: TABRIDGE_PARTNER_FEED_API_KEY)")
+    up.add_argument("--partner-feed", metavar="URL")
+    up.add_argument("--json", action="store_true", help="print the final report as JSON")
+    decide = imports.add_parser("decide", help="apply or discard an import's held removals")
+    decide.add_argument("import_id")
+    decide.add_argument("decision", choices=["apply", "discard"])
+    decide.add_argument("--key", help="operator key (default: TABRIDGE_PARTNER_FEED_OPERATOR_KEY)")
+    decide.add_argument("--partner-feed", metavar="URL")
+    decide.add_argument("--json", action="store_true")
     return parser
 
 
@@ -113,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(_run(args, settings))
-    except (TaBridgeError, RedriveRefused) as exc:
+    except (TaBridgeError, RedriveRefused, ImportRefused) as exc:
         print(f"ta-bridge: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -129,6 +150,8 @@ async def _run(args: argparse.Namespace, settings: OpsSettings) -> int:
         return await _dlq(args, settings)
     if args.command == "replay":
         return await _replay(args, settings)
+    if args.command == "imports":
+        return await _imports(args, settings)
     return await _webhooks(args, settings)
 
 
@@ -249,6 +272,77 @@ async def _webhooks(args: argparse.Namespace, settings: OpsSettings) -> int:
         for webhook_id in result.webhook_ids:
             print(f"  {webhook_id}")
     return 0
+
+
+def _summary_line(report: dict[str, Any]) -> str:
+    counts = report.get("counts", {})
+    parts = ", ".join(
+        f"{counts.get(k, 0)} {k}"
+        for k in ("new", "changed", "unchanged", "quarantined", "duplicates", "removed")
+    )
+    status, records = report.get("status"), counts.get("records", 0)
+    return f"import {report.get('id')}: {status}, {records} records ({parts})"
+
+
+async def _imports(args: argparse.Namespace, settings: OpsSettings) -> int:
+    url = args.partner_feed or settings.partner_feed_url
+    if args.action == "decide":
+        key = args.key or settings.partner_feed_operator_key
+        if not key:
+            print(
+                "ta-bridge: give --key or set TABRIDGE_PARTNER_FEED_OPERATOR_KEY", file=sys.stderr
+            )
+            return 2
+        report = await decide_removals(url, args.import_id, args.decision, key=key)
+        if args.json:
+            _print_json(report)
+        else:
+            print(_summary_line(report))
+        return 0
+    key = args.key or settings.partner_feed_api_key
+    if not key:
+        print("ta-bridge: give --key or set TABRIDGE_PARTNER_FEED_API_KEY", file=sys.stderr)
+        return 2
+    if not args.file.is_file():
+        print(f"ta-bridge: no file {args.file}", file=sys.stderr)
+        return 2
+    size = args.file.stat().st_size
+    sending = ProgressBar(sys.stderr, label="upload")
+    importing = ProgressBar(sys.stderr, label="import")
+
+    def progress(report: dict[str, Any]) -> None:
+        p = report.get("progress") or {}
+        total = float(p.get("bytes_total") or size)
+        phase = p.get("phase", "queued")
+        detail = f"{p.get('records', 0)} records, {p.get('published', 0)} events ({phase})"
+        if report.get("status") == "running":
+            importing.update(float(p.get("bytes", 0)), total, detail)
+        else:
+            importing.finish(float(p.get("bytes", total)), total, detail)
+
+    report = await upload_and_follow(
+        url,
+        args.file,
+        partner=args.partner,
+        key=key,
+        source_format=args.format,
+        on_sent=lambda n: sending.finish(n, size) if n >= size else sending.update(n, size),
+        on_progress=progress,
+    )
+    if args.json:
+        _print_json(report)
+    else:
+        print(_summary_line(report))
+        if report.get("fatal"):
+            print(f"  fatal: {report['fatal'].get('code')}: {report['fatal'].get('message')}")
+        held = report.get("held_removals")
+        if report.get("status") == "held" and held:
+            print(
+                f"  held: {held['records']} of the partner's {held['existing']} records would be "
+                f"removed (more than {held['share']:.0%}); an operator decides with "
+                f"`ta-bridge imports decide {report.get('id')} apply|discard`"
+            )
+    return 0 if report.get("status") == "completed" else 1
 
 
 if __name__ == "__main__":

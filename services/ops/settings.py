@@ -12,7 +12,8 @@ class OpsSettings(CommonSettings):
     """Where the services answer and where their spans are written.
 
     `TABRIDGE_REGISTRY_URL`, `TABRIDGE_PARTNER_FEED_URL`, `TABRIDGE_NOTIFIER_URL`,
-    `TABRIDGE_SDG_TAGGER_URL`, `TABRIDGE_NOTIFIER_API_KEY`; `TABRIDGE_TRACE_DIR` and
+    `TABRIDGE_SDG_TAGGER_URL`, `TABRIDGE_NOTIFIER_API_KEY`, `TABRIDGE_PARTNER_FEED_API_KEY`,
+    `TABRIDGE_PARTNER_FEED_OPERATOR_KEY`; `TABRIDGE_TRACE_DIR` and
     `KAFKA_BOOTSTRAP_SERVERS` as the services read them.
     """
 
@@ -24,6 +25,12 @@ class OpsSettings(CommonSettings):
     sdg_tagger_url: str = "http://127.0.0.1:8084"
     notifier_api_key: str | None = Field(
         default=None, description="A partner API key of the notifier, for webhook redrives."
+    )
+    partner_feed_api_key: str | None = Field(
+        default=None, description="A partner's partner-feed API key, for `imports upload`."
+    )
+    partner_feed_operator_key: str | None = Field(
+        default=None, description="partner-feed's operator key, for `imports decide`."
     )
     trace_dir: str | None = Field(default="var/run/traces", validation_alias="TABRIDGE_TRACE_DIR")
 

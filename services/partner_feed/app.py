@@ -23,6 +23,7 @@ from services.partner_feed.metrics import FeedMetrics
 from services.partner_feed.openapi import openapi_view
 from services.partner_feed.partners import PartnerDirectory
 from services.partner_feed.pipeline import ImportPipeline, PipelineDeps
+from services.partner_feed.publication import RemovalGuard
 from services.partner_feed.puller import Puller
 from services.partner_feed.scheduler import PullScheduler
 from services.partner_feed.settings import FeedSettings
@@ -98,6 +99,7 @@ def _import_runner(settings: FeedSettings, obs: Observability) -> CleanupContext
                 report_max_entries=settings.report_max_entries,
                 match_threshold=settings.match_threshold,
                 metrics=app[METRICS],
+                removal_guard=RemovalGuard(settings.removal_guard_share),
             )
         )
         runner = ImportRunner(

@@ -6,9 +6,12 @@ partner ids exist.
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
+
 from aiohttp import web
 
-from services.partner_feed.partners import PartnerDirectory, PartnerSource
+from services.partner_feed.partners import PartnerDirectory, PartnerSource, hash_key
 from shared import ProblemError
 
 
@@ -47,3 +50,19 @@ def caller(request: web.Request, partners: PartnerDirectory) -> PartnerSource:
         if partner.accepts_key(key):
             return partner
     raise _unauthorised("the API key is not valid")
+
+
+def operator(request: web.Request, digests: Sequence[str]) -> None:
+    """Pass when the request carries an operator key (`FEED_OPERATOR_API_KEY_SHA256`);
+    else 401 (403 when the service has no operator key at all)."""
+    key = bearer_key(request)
+    if not digests:
+        raise ProblemError(
+            403, "forbidden", "Forbidden", "no operator key is configured for this service"
+        )
+    presented = hash_key(key)
+    matched = False
+    for digest in digests:  # every digest compared: the time taken reveals none
+        matched |= hmac.compare_digest(presented, digest)
+    if not matched:
+        raise _unauthorised("the key is not an operator key")

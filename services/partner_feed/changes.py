@@ -1,45 +1,51 @@
 """Change detection: a partner record against what the previous import left.
 
-A record is new (never seen), changed (its content hash moved), unchanged, or a duplicate
-(its id already appeared earlier in the same import: the later one is quarantined).
+A record is new (never seen), changed (its content hash moved) or unchanged. A record id
+that already appeared earlier in the same import is a duplicate; the import's staging
+table knows that, so the pipeline decides it before asking here.
+
+Only the hashes are compared; the record's JSON is serialised (once) for a new or changed
+record only, and the changed fields are worked out from the previous JSON on a change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import orjson
 
-from services.partner_feed.db.records import StoredRecord
+from services.partner_feed.db.staging import StagedRow
 from services.partner_feed.formats import PartnerRecord
+from shared.events.partner import RecordFinding
 
-Kind = Literal["new", "changed", "unchanged", "duplicate"]
+Kind = Literal["new", "changed", "unchanged"]
 _IGNORED = frozenset({"content_hash", "last_updated", "source_format"})
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    kind: Kind
-    record: PartnerRecord
-    document: dict[str, Any]
-    changed_fields: tuple[str, ...] = ()
-
-    def record_json(self) -> str:
-        return orjson.dumps(self.document).decode()
+def classify(record: PartnerRecord, stored_hash: str | None) -> Kind:
+    if stored_hash is None:
+        return "new"
+    return "unchanged" if stored_hash == record.content_hash else "changed"
 
 
-def classify(record: PartnerRecord, stored: StoredRecord | None, import_id: str) -> Change:
-    document = record.model_dump(mode="json")
-    if stored is None:
-        return Change("new", record, document)
-    if stored.last_import == import_id:
-        return Change("duplicate", record, document)
-    if stored.content_hash == record.content_hash:
-        return Change("unchanged", record, document)
-    return Change(
-        "changed", record, document, changed_fields(orjson.loads(stored.record), document)
+def staged(
+    record: PartnerRecord,
+    kind: Kind,
+    previous_json: str | None = None,
+    findings: Sequence[RecordFinding] = (),
+) -> StagedRow:
+    """The staging row of an accepted record; `previous_json` is needed for `changed`."""
+    if kind == "unchanged":
+        return StagedRow(record.record_id, kind)
+    document = record.model_dump_json()
+    fields: tuple[str, ...] = ()
+    if kind == "changed" and previous_json is not None:
+        fields = changed_fields(orjson.loads(previous_json), orjson.loads(document))
+    found = (
+        orjson.dumps([f.model_dump(mode="json") for f in findings]).decode() if findings else None
     )
+    return StagedRow(record.record_id, kind, record.content_hash, document, fields, found)
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:

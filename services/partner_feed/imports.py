@@ -10,14 +10,16 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
 from services.partner_feed.db.database import Store
 from services.partner_feed.db.imports import ImportTable
+from services.partner_feed.db.staging import StagingTable
 from services.partner_feed.formats import SourceFormat
 from services.partner_feed.partners import PartnerSource
-from services.partner_feed.pipeline import ImportJob, ImportPipeline
+from services.partner_feed.pipeline import Decision, ImportJob, ImportPipeline
 
 
 class ImportRunner:
@@ -42,6 +44,7 @@ class ImportRunner:
         """Imports a previous process left running are marked interrupted."""
         async with self._store.lock:
             n = await ImportTable(self._store.db).interrupt_running(self._clock().isoformat())
+            await StagingTable(self._store.db).clear_unheld()
             await self._store.db.commit()
         if n:
             self._log.warning("imports interrupted by a restart", count=n)
@@ -78,6 +81,22 @@ class ImportRunner:
         if task is not None:
             await asyncio.shield(task)
 
+    async def decide(self, import_id: str, partner: str, decision: Decision) -> dict[str, Any]:
+        """Apply or discard the held removals of `import_id`, between the partner's imports.
+
+        Raises `NotHeld` when there is nothing to decide."""
+        lock = self._partner_locks.setdefault(partner, asyncio.Lock())
+        async with lock:
+            summary = await self._pipeline.decide(import_id, partner, decision)
+        self._log.info(
+            "held removals decided",
+            import_id=import_id,
+            partner=partner,
+            decision=decision,
+            removed=summary["counts"]["removed"],
+        )
+        return summary
+
     async def _run(self, job: ImportJob) -> None:
         lock = self._partner_locks.setdefault(job.partner.id, asyncio.Lock())
         log = self._log.bind(import_id=job.import_id, partner=job.partner.id)
@@ -100,6 +119,7 @@ class ImportRunner:
         try:
             async with self._store.lock:
                 await self._store.db.rollback()
+                await StagingTable(self._store.db).clear(job.import_id)
                 await ImportTable(self._store.db).finish(
                     job.import_id,
                     status=status,

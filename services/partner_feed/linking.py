@@ -30,6 +30,11 @@ class Linker:
         self._matcher = matcher
         self._topic = namespaced(PARTNER_LINKS, namespace)
 
+    @property
+    def active(self) -> bool:
+        """False when there is nothing to link to (no activities known): skip the records."""
+        return len(self._matcher) > 0
+
     async def link(self, db: aiosqlite.Connection, records: Sequence[PartnerRecord]) -> LinkBatch:
         batch = LinkBatch()
         if not records or not len(self._matcher):

@@ -85,7 +85,10 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8082"}],
         "components": {
-            "securitySchemes": {"partnerKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "partnerKey": {"type": "http", "scheme": "bearer"},
+                "operatorKey": {"type": "http", "scheme": "bearer"},
+            },
             "schemas": {
                 "Problem": {
                     "type": "object",
@@ -126,8 +129,8 @@ def document() -> dict[str, Any]:
             },
             "/v1/imports/{import_id}": {
                 "get": {
-                    "summary": "An import report: counts, findings, quarantined records, "
-                    "fatal error",
+                    "summary": "An import report: progress while it runs, counts, findings, "
+                    "quarantined records, fatal error, held removals",
                     "security": [{"partnerKey": []}],
                     "parameters": [
                         _param("import_id", "path", "Import id"),
@@ -136,6 +139,36 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _json("The report"),
                         "404": _problem("No such import for this partner"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/imports/{import_id}/held-removals": {
+                "post": {
+                    "summary": "Apply or discard the removals the removal guard held "
+                    "(operator key)",
+                    "security": [{"operatorKey": []}],
+                    "parameters": [_param("import_id", "path", "Import id")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["decision"],
+                                    "properties": {
+                                        "decision": {"type": "string", "enum": ["apply", "discard"]}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("The import report after the decision"),
+                        "403": _problem("No operator key configured"),
+                        "404": _problem("No such import"),
+                        "409": _problem("The import has no removals waiting for a decision"),
+                        "422": _problem("Decision missing or not apply / discard"),
                         **_AUTH_ERRORS,
                     },
                 }

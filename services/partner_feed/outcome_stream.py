@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from services.partner_feed.formats import IngestReport, IngestRun
+from services.partner_feed.progress import CountingReader, ImportProgress
 from services.partner_feed.validation import RecordOutcome
 
 _DONE = None
@@ -28,10 +29,18 @@ class IngestRunFactory(Protocol):
 class OutcomeStream:
     """`async for batch in stream` yields lists of outcomes; `report` is final after."""
 
-    def __init__(self, start: IngestRunFactory, path: Path, *, batch: int = 200) -> None:
+    def __init__(
+        self,
+        start: IngestRunFactory,
+        path: Path,
+        *,
+        batch: int = 200,
+        progress: ImportProgress | None = None,
+    ) -> None:
         self._start = start
         self._path = path
         self._batch = batch
+        self._progress = progress or ImportProgress(bytes_total=0)
         self._report: IngestReport | None = None
         self._error: BaseException | None = None
 
@@ -58,7 +67,7 @@ class OutcomeStream:
 
         def work() -> None:
             try:
-                with self._path.open("rb") as body:
+                with CountingReader(self._path.open("rb", buffering=0), self._progress) as body:
                     run = self._start(body)
                     batch: list[RecordOutcome] = []
                     for outcome in run:

@@ -1,48 +1,52 @@
-"""One import, end to end: parse and validate (worker thread), detect changes against the
-partner's previous import, link to activities, emit `partner.record.*` events, keep the
-report.
+"""One import, end to end, in two phases.
 
-Per batch of records the events are published (and acknowledged) before the store is
-updated, so a crash re-detects, and re-emits, rather than loses a change. Removals are
-only detected after an import that read its input to the end without a fatal fault: a
-truncated file never removes the records it failed to reach.
+1. **Stage** (while parsing, in a worker thread): each batch of verdicts is checked against
+   the partner's previous records and written to the import's staging table with the
+   report entries. Nothing is published and `partner_records` is not touched, so an input
+   that turns out truncated or broken halfway publishes nothing at all.
+2. **Publish** (only once the file was read to the end without a fatal fault): the staged
+   new and changed records are published and applied batch by batch, links included (see
+   `publication.py`); then the removals, unless the removal guard holds them for an
+   operator (`status: held`), who applies or discards them later (`decide`).
+
+Records quarantined in this import still count as sent: they are never removed for it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from structlog.typing import FilteringBoundLogger
 
-from services.partner_feed.changes import classify
+from services.partner_feed.changes import classify, staged
 from services.partner_feed.db.database import Store
 from services.partner_feed.db.feed import iter_states
-from services.partner_feed.db.imports import ImportTable
-from services.partner_feed.db.records import RecordTable, RecordWrite
+from services.partner_feed.db.imports import ImportTable, read_import
+from services.partner_feed.db.records import RecordTable
+from services.partner_feed.db.staging import ACCEPTED, StagedRow, StagingTable
 from services.partner_feed.formats import IngestRun, Limits, SourceFormat, ingest
 from services.partner_feed.linking import Linker
 from services.partner_feed.metrics import FeedMetrics
 from services.partner_feed.outcome_stream import OutcomeStream
 from services.partner_feed.partners import PartnerSource
+from services.partner_feed.progress import ImportProgress
+from services.partner_feed.publication import Publication, Publish, RemovalGuard
 from services.partner_feed.reconciliation import Matcher
 from services.partner_feed.report import ReportBuilder, event_findings
 from services.partner_feed.validation import RecordOutcome
-from shared import Outgoing
 from shared.domain import Activity
-from shared.events import (
-    PARTNER_RECORDS,
-    PartnerRecordChanged,
-    PartnerRecordNew,
-    PartnerRecordRemoved,
-    namespaced,
-)
+from shared.events import PARTNER_RECORDS, namespaced
 
-Publish = Callable[[Sequence[Outgoing]], Awaitable[Any]]
+Decision = Literal["apply", "discard"]
+
+
+class NotHeld(Exception):
+    """The import has no removals waiting for a decision (finished, superseded, unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class PipelineDeps:
     report_max_entries: int = 10_000
     match_threshold: float = 0.7
     metrics: FeedMetrics | None = None
+    removal_guard: RemovalGuard = field(default_factory=RemovalGuard)
 
 
 class ImportPipeline:
@@ -77,6 +82,16 @@ class ImportPipeline:
         async with self._d.feed_store.reader() as db:
             activities = [Activity.model_validate_json(s) async for s in iter_states(db)]
         return Matcher(activities, threshold=self._d.match_threshold)
+
+    def _publication(self, partner: str, import_id: str, progress: ImportProgress) -> Publication:
+        return Publication(
+            store=self._d.store,
+            publish=self._d.publish,
+            topic=self._topic,
+            partner=partner,
+            import_id=import_id,
+            progress=progress,
+        )
 
     async def run(self, job: ImportJob) -> dict[str, Any]:
         """Run the import and store its summary; returns the summary.
@@ -99,17 +114,30 @@ class ImportPipeline:
                 policy=partner.quarantine,
             )
 
-        stream = OutcomeStream(start, job.path)
+        progress = ImportProgress(bytes_total=job.path.stat().st_size)
+        stream = OutcomeStream(start, job.path, progress=progress)
         report = ReportBuilder(job.import_id, d.report_max_entries)
-        linker = Linker(partner.id, job.import_id, await self._matcher(), d.namespace)
         async for batch in stream.batches():
-            await self._batch(job, batch, report, linker)
+            await self._stage(job, batch, report, progress)
         ingest_report = stream.report
         report.absorb(ingest_report)
         if ingest_report.fatal is None:
-            await self._removals(job, report)
+            progress.phase = "publishing"
+            await self._begin_publication(job, progress)
+            publication = self._publication(partner.id, job.import_id, progress)
+            existing = await publication.existing()
+            linker = Linker(partner.id, job.import_id, await self._matcher(), d.namespace)
+            report.linked(await publication.changes(linker))
+            removed, held = await publication.guarded_removals(d.removal_guard, existing)
+            report.removed(removed)
+            if held is not None:
+                report.hold(held)
+        progress.phase = "done"
         summary = report.summary()
         async with d.store.lock:
+            if summary["status"] != "held":
+                await StagingTable(d.store.db).clear(job.import_id)
+            await ImportTable(d.store.db).progress(job.import_id, progress.as_json())
             await ImportTable(d.store.db).finish(
                 job.import_id,
                 status=summary["status"],
@@ -117,92 +145,105 @@ class ImportPipeline:
                 summary=summary,
             )
             await d.store.db.commit()
-        if d.metrics is not None:
-            d.metrics.imports.labels(partner.id, job.channel, summary["status"]).inc()
-            for outcome, n in summary["counts"].items():
-                if outcome in {"new", "changed", "unchanged", "quarantined", "removed"} and n:
-                    d.metrics.records.labels(partner.id, outcome).inc(n)
-            d.metrics.import_seconds.labels(partner.id).observe(time.perf_counter() - started)
+        self._observe(job, summary, time.perf_counter() - started)
         return summary
 
-    async def _batch(
-        self, job: ImportJob, batch: list[RecordOutcome], report: ReportBuilder, linker: Linker
+    async def _stage(
+        self,
+        job: ImportJob,
+        batch: list[RecordOutcome],
+        report: ReportBuilder,
+        progress: ImportProgress,
     ) -> None:
         d, partner_id, import_id = self._d, job.partner.id, job.import_id
         db = d.store.db
-        records = RecordTable(db)
         ids = [o.record.record_id for o in batch if o.record is not None]
-        stored = await records.lookup(partner_id, ids)
-        outgoing: list[Outgoing] = []
-        writes: list[RecordWrite] = []
-        touched: list[str] = []
-        seen: set[str] = set()
-        changed = []
+        records, staging = RecordTable(db), StagingTable(db)
+        stored = await records.hashes(partner_id, ids)
+        earlier = await staging.kinds(import_id, ids)
+        rows: list[StagedRow] = []
+        accepted: set[str] = set()
+        previous: dict[str, str] = {}
+        changed = [
+            o.record.record_id
+            for o in batch
+            if o.accepted and o.record is not None and o.record.record_id in stored
+            and stored[o.record.record_id] != o.record.content_hash
+        ]  # fmt: skip
+        if changed:
+            previous = await records.documents(partner_id, changed)
         for outcome in batch:
             record = outcome.record
             if not outcome.accepted or record is None:
                 report.quarantined(outcome)
-                if record is not None and record.record_id in stored:
-                    touched.append(record.record_id)  # still published: not a removal
+                if record is not None:  # still sent by the partner: not a removal
+                    rows.append(StagedRow(record.record_id, "quarantined"))
                 continue
-            change = classify(record, stored.get(record.record_id), import_id)
-            if change.kind == "duplicate" or record.record_id in seen:
+            rid = record.record_id
+            if rid in accepted or earlier.get(rid) in ACCEPTED:
                 report.duplicate(outcome)
                 continue
-            seen.add(record.record_id)
-            report.accepted(outcome, change.kind)
-            if change.kind == "unchanged":
-                touched.append(record.record_id)
-                continue
-            changed.append(change)
-            writes.append(RecordWrite(record.record_id, record.content_hash, change.record_json()))
-            common: dict[str, Any] = {
-                "partner": partner_id,
-                "record_id": record.record_id,
-                "import_id": import_id,
-                "content_hash": record.content_hash,
-                "record": change.document,
-                "findings": event_findings(outcome.findings),
-            }
-            event: PartnerRecordNew | PartnerRecordChanged
-            if change.kind == "new":
-                event = PartnerRecordNew(**common)
-            else:
-                event = PartnerRecordChanged(**common, changed_fields=list(change.changed_fields))
-            outgoing.append(Outgoing(self._topic, event))
+            accepted.add(rid)
+            kind = classify(record, stored.get(rid))
+            report.accepted(outcome, kind)
+            rows.append(staged(record, kind, previous.get(rid), event_findings(outcome.findings)))
+        progress.records += len(batch)
         async with d.store.lock:
-            links = await linker.link(db, [c.record for c in changed])
-            outgoing += links.events
-            if outgoing:
-                await d.publish(outgoing)
-            await records.upsert(partner_id, import_id, writes)
-            await records.touch(partner_id, import_id, touched)
-            await linker.save(db, links)
+            await staging.stage(import_id, progress.records - len(batch) + 1, rows)
             await ImportTable(db).add_entries(import_id, report.take_entries())
+            await ImportTable(db).progress(import_id, progress.as_json())
             await db.commit()
-        report.linked(len(links.events))
 
-    async def _removals(self, job: ImportJob, report: ReportBuilder) -> None:
-        d, partner_id = self._d, job.partner.id
-        records = RecordTable(d.store.db)
+    async def _begin_publication(self, job: ImportJob, progress: ImportProgress) -> None:
+        """Say so in the progress; and since this import now replaces the partner's records,
+        the removals earlier imports held are moot (superseded)."""
+        d = self._d
         async with d.store.lock:
-            absent = await records.absent_from(partner_id, job.import_id)
-            for start in range(0, len(absent), 500):
-                chunk = absent[start : start + 500]
-                await d.publish(
-                    [
-                        Outgoing(
-                            self._topic,
-                            PartnerRecordRemoved(
-                                partner=partner_id,
-                                record_id=r.record_id,
-                                import_id=job.import_id,
-                                content_hash=r.content_hash,
-                            ),
-                        )
-                        for r in chunk
-                    ]
-                )
-                await records.delete(partner_id, [r.record_id for r in chunk])
-                await d.store.db.commit()
-        report.removed(len(absent))
+            table, staging = ImportTable(d.store.db), StagingTable(d.store.db)
+            await table.progress(job.import_id, progress.as_json())
+            for held_id, summary in await table.held_by(job.partner.id):
+                summary["status"] = "completed"
+                summary["held_removals"] = {**summary["held_removals"], "decision": "superseded"}
+                await table.resolve(held_id, summary)
+                await staging.clear(held_id)
+            await d.store.db.commit()
+
+    async def decide(self, import_id: str, partner: str, decision: Decision) -> dict[str, Any]:
+        """Apply or discard an import's held removals; returns the updated summary.
+
+        Raises :class:`NotHeld` when the import has no removals waiting (the caller holds
+        the partner's import lock, so no other import of the partner runs meanwhile).
+        """
+        d = self._d
+        async with d.store.reader() as db:
+            found = await read_import(db, import_id)
+        if found is None or found["partner"] != partner or found["status"] != "held":
+            raise NotHeld(import_id)
+        progress = ImportProgress(bytes_total=int(found["bytes"]), phase="publishing")
+        removed = 0
+        if decision == "apply":
+            removed = await self._publication(partner, import_id, progress).removals()
+        summary = {k: found[k] for k in ("counts", "finding_counts", "fatal", "entries_truncated")}
+        summary["counts"] = {**summary["counts"], "removed": removed}
+        summary["held_removals"] = {
+            **found["held_removals"],
+            "decision": "applied" if decision == "apply" else "discarded",
+        }
+        summary["status"] = "completed"
+        async with d.store.lock:
+            await StagingTable(d.store.db).clear(import_id)
+            await ImportTable(d.store.db).resolve(import_id, summary)
+            await d.store.db.commit()
+        if d.metrics is not None and removed:
+            d.metrics.records.labels(partner, "removed").inc(removed)
+        return summary
+
+    def _observe(self, job: ImportJob, summary: dict[str, Any], seconds: float) -> None:
+        metrics, partner = self._d.metrics, job.partner.id
+        if metrics is None:
+            return
+        metrics.imports.labels(partner, job.channel, summary["status"]).inc()
+        for outcome, n in summary["counts"].items():
+            if outcome in {"new", "changed", "unchanged", "quarantined", "removed"} and n:
+                metrics.records.labels(partner, outcome).inc(n)
+        metrics.import_seconds.labels(partner).observe(seconds)

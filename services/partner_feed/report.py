@@ -1,5 +1,6 @@
 """The import report: counts, per-record findings (with severities and locations),
-quarantined records, and the fatal error if the input could not be read to the end.
+quarantined records, the fatal error if the input could not be read to the end, and the
+removals the removal guard held for an operator (`status: held`, `held_removals`).
 
 Per-record entries are kept up to a ceiling (`report_max_entries`); counts are always
 complete and `entries_truncated` says when entries were left out.
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import orjson
+
 from services.partner_feed.formats import IngestReport
 from services.partner_feed.validation import Category, Finding, RecordOutcome, Severity
 from shared.events.partner import RecordFinding
@@ -17,8 +20,9 @@ from shared.events.partner import RecordFinding
 DUPLICATE = "rule.identifier.duplicate"
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    return f.model_dump(mode="json", exclude_none=True)
+def _finding(f: Finding) -> orjson.Fragment:
+    # Entries go to the store as JSON: serialised once, by pydantic, without Python dicts.
+    return orjson.Fragment(f.model_dump_json(exclude_none=True))
 
 
 def event_findings(findings: tuple[Finding, ...]) -> list[RecordFinding]:
@@ -55,6 +59,7 @@ class ReportBuilder:
         )  # fmt: skip
         self._extra_findings: Counter[str] = Counter()
         self._ingest: IngestReport | None = None
+        self._held: dict[str, Any] | None = None
 
     def _entry(self, outcome: RecordOutcome, accepted: bool, findings: list[Finding]) -> None:
         if not findings and accepted:
@@ -70,7 +75,7 @@ class ReportBuilder:
             "findings": [_finding(f) for f in findings],
         }
         if not accepted and outcome.record is not None:
-            body["record"] = outcome.record.model_dump(mode="json")
+            body["record"] = orjson.Fragment(outcome.record.model_dump_json())
         self._pending.append((self._seq, accepted, body))
 
     def accepted(self, outcome: RecordOutcome, kind: str) -> None:
@@ -102,6 +107,10 @@ class ReportBuilder:
     def removed(self, n: int) -> None:
         self.counts["removed"] += n
 
+    def hold(self, held: dict[str, Any]) -> None:
+        """The removal guard held this import's removals (records, existing, share)."""
+        self._held = {**held, "decision": None}
+
     def take_entries(self) -> list[tuple[int, bool, dict[str, Any]]]:
         entries, self._pending = self._pending, []
         return entries
@@ -113,9 +122,11 @@ class ReportBuilder:
         fatal = self._ingest.fatal if self._ingest else None
         findings = Counter(self._ingest.finding_counts if self._ingest else {})
         findings.update(self._extra_findings)
+        status = "failed" if fatal else "held" if self._held else "completed"
         return {
-            "status": "failed" if fatal else "completed",
+            "status": status,
             "counts": dict(self.counts),
+            "held_removals": self._held,
             "finding_counts": dict(findings.most_common()),
             "fatal": fatal.model_dump(mode="json", exclude_none=True) if fatal else None,
             "entries_truncated": self._truncated,

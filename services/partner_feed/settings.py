@@ -32,6 +32,17 @@ class FeedSettings(CommonSettings):
         default=10_000, ge=1, description="Per-record entries kept in one import report."
     )
     match_threshold: float = Field(default=0.7, gt=0, le=1)
+    removal_guard_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="An import that would remove more than this share of a partner's records "
+        "has its removals held for an operator (1 turns the guard off).",
+    )
+    operator_api_key_sha256: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = Field(
+        default=(),
+        description="SHA-256 digests of the operator keys that decide held removals.",
+    )
     iati_org_ref: str = Field(
         default="XI-IATI-WIPO", description="The reporting-org ref of the outbound feeds."
     )

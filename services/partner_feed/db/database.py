@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS imports (
     received_at TEXT NOT NULL,
     finished_at TEXT,
     bytes INTEGER NOT NULL,
-    summary TEXT
+    summary TEXT,
+    progress TEXT
 );
 CREATE INDEX IF NOT EXISTS imports_by_partner ON imports (partner, received_at);
 CREATE TABLE IF NOT EXISTS import_entries (
@@ -34,6 +35,18 @@ CREATE TABLE IF NOT EXISTS import_entries (
     body TEXT NOT NULL,
     PRIMARY KEY (import_id, seq)
 );
+CREATE TABLE IF NOT EXISTS import_staging (
+    import_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT,
+    record TEXT,
+    changed_fields TEXT,
+    findings TEXT,
+    PRIMARY KEY (import_id, record_id)
+);
+CREATE INDEX IF NOT EXISTS import_staging_by_seq ON import_staging (import_id, seq);
 CREATE TABLE IF NOT EXISTS partner_records (
     partner TEXT NOT NULL,
     record_id TEXT NOT NULL,
@@ -85,8 +98,22 @@ async def connect(path: str, *, create: bool = False) -> aiosqlite.Connection:
     await db.execute("PRAGMA synchronous=NORMAL")
     if create:
         await db.executescript(SCHEMA)
+        await _add_missing_columns(db)
         await db.commit()
     return db
+
+
+_ADDED_COLUMNS = {"imports": {"progress": "TEXT"}, "import_staging": {"findings": "TEXT"}}
+"""Columns added after the table was first created: stores from before get them on open."""
+
+
+async def _add_missing_columns(db: aiosqlite.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        async with db.execute(f"PRAGMA table_info({table})") as cursor:
+            present = {row[1] for row in await cursor.fetchall()}
+        for name, kind in columns.items():
+            if name not in present:
+                await db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class Store:

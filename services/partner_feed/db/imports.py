@@ -45,6 +45,29 @@ class ImportTable:
             (status, finished_at, orjson.dumps(summary).decode(), import_id),
         )
 
+    async def resolve(self, import_id: str, summary: dict[str, Any]) -> None:
+        """Replace a finished import's summary (and status): a held import decided."""
+        await self._db.execute(
+            "UPDATE imports SET status = ?, summary = ? WHERE id = ?",
+            (summary["status"], orjson.dumps(summary).decode(), import_id),
+        )
+
+    async def progress(self, import_id: str, progress: dict[str, Any]) -> None:
+        """Record how far a running import got (records and bytes read, events published)."""
+        await self._db.execute(
+            "UPDATE imports SET progress = ? WHERE id = ?",
+            (orjson.dumps(progress).decode(), import_id),
+        )
+
+    async def held_by(self, partner: str) -> list[tuple[str, dict[str, Any]]]:
+        """The partner's imports whose removals wait for an operator, with their summaries."""
+        async with self._db.execute(
+            "SELECT id, summary FROM imports WHERE partner = ? AND status = 'held' ORDER BY id",
+            (partner,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(row[0], orjson.loads(row[1]) if row[1] else {}) for row in rows]
+
     async def interrupt_running(self, finished_at: str) -> int:
         """Mark imports a previous process left running as interrupted."""
         cursor = await self._db.execute(
@@ -57,8 +80,8 @@ class ImportTable:
 async def read_import(db: aiosqlite.Connection, import_id: str) -> dict[str, Any] | None:
     """The import row as a dict (summary decoded), or None."""
     async with db.execute(
-        "SELECT id, partner, format, channel, status, received_at, finished_at, bytes, summary "
-        "FROM imports WHERE id = ?",
+        "SELECT id, partner, format, channel, status, received_at, finished_at, bytes, summary, "
+        "progress FROM imports WHERE id = ?",
         (import_id,),
     ) as cursor:
         row = await cursor.fetchone()
@@ -73,6 +96,7 @@ async def read_import(db: aiosqlite.Connection, import_id: str) -> dict[str, Any
         "received_at": row[5],
         "finished_at": row[6],
         "bytes": row[7],
+        "progress": orjson.loads(row[9]) if row[9] else None,
         **(orjson.loads(row[8]) if row[8] else {}),
     }
 

@@ -33,6 +33,10 @@ class ElementReader:
         return Location(line=el.sourceline, path=self.path + self._rel(el))
 
     def _rel(self, el: Any) -> str:
+        parent = el.getparent()
+        if parent is self.activity:  # the common case: a child of the activity itself
+            position, count = self._position(parent, el)
+            return f"/{el.tag}[{position}]" if count > 1 else f"/{el.tag}"
         parts: list[str] = []
         while el is not None and el is not self.activity:
             parent = el.getparent()
@@ -111,10 +115,11 @@ class ElementReader:
             return None
 
     def keep(self, key: str, el: Any) -> None:
-        self.locations.setdefault(key, self.loc(el))
+        if key not in self.locations:  # only the first is kept: do not locate the others
+            self.locations[key] = self.loc(el)
 
     def indexed(self, field: str, el: Any) -> None:
         n = self._counts.get(field, 0)
         self._counts[field] = n + 1
-        self.keep(field, el)
-        self.locations[f"{field}/{n}"] = self.loc(el)
+        location = self.locations[f"{field}/{n}"] = self.loc(el)
+        self.locations.setdefault(field, location)

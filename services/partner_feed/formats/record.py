@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal, Self
 
 import orjson
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
@@ -155,10 +157,17 @@ class PartnerRecord(_Frozen):
         return self
 
     @computed_field  # type: ignore[prop-decorator]
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        # Cached: change detection, staging, events and reports all ask for it, and the
+        # record is frozen; `model_copy` drops the cached value (an update may change it).
         body = self.model_dump(
             mode="json",
             exclude={"content_hash", "last_updated", "source_format", "goal_sources"},
         )
         return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("content_hash", None)
+        return copied

@@ -3,7 +3,10 @@
 The body is streamed to a temporary file under the upload limit (413 past it; gzip
 accepted, as `Content-Encoding` or as a gzip file), then imported in the background.
 The answer is `202 Accepted` with the report's `Location`; with `wait=true` the request
-waits and answers `201 Created` with the report itself.
+waits and answers `201 Created` with the report itself. While an import runs its report
+carries `progress` (records and bytes read, events published). Removals the removal guard
+held (`status: held`) are applied or discarded by an operator: `POST
+/v1/imports/{id}/held-removals`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from services.partner_feed.auth import authenticate, caller
+from services.partner_feed.auth import authenticate, caller, operator
 from services.partner_feed.db.imports import read_entries, read_import
 from services.partner_feed.partners import FORMATS, REGIONAL
+from services.partner_feed.pipeline import NotHeld
 from services.partner_feed.spool import spool
 from services.partner_feed.state import IMPORT_STORE, IMPORTS, PARTNERS, SETTINGS
 from shared import Fault, ProblemError, json_response
@@ -86,6 +90,42 @@ async def get_import(request: web.Request) -> web.Response:
     return json_response(report)
 
 
+async def decide_held_removals(request: web.Request) -> web.Response:
+    """`POST /v1/imports/{id}/held-removals` `{"decision": "apply" | "discard"}`, operator
+    key only: publish (or drop) the removals the removal guard held."""
+    operator(request, request.app[SETTINGS].operator_api_key_sha256)
+    import_id = request.match_info["import_id"]
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    decision = body.get("decision") if isinstance(body, dict) else None
+    if decision not in ("apply", "discard"):
+        raise ProblemError(
+            422,
+            "invalid_decision",
+            "Invalid decision",
+            'send {"decision": "apply"} or {"decision": "discard"}',
+            faults=[Fault("/decision", "must be 'apply' or 'discard'")],
+        )
+    async with request.app[IMPORT_STORE].reader() as db:
+        found = await read_import(db, import_id)
+    if found is None:
+        raise ProblemError(404, "not_found", "Not found", f"no import {import_id}")
+    try:
+        await request.app[IMPORTS].decide(import_id, found["partner"], decision)
+    except NotHeld:
+        raise ProblemError(
+            409,
+            "not_held",
+            "Nothing held",
+            f"import {import_id} has no removals waiting for a decision "
+            f"(status {found['status']!r})",
+        ) from None
+    return json_response(await _report(request, import_id, limit=1000))
+
+
 def add_import_routes(app: web.Application) -> None:
     app.router.add_post("/v1/imports", upload)
     app.router.add_get("/v1/imports/{import_id}", get_import)
+    app.router.add_post("/v1/imports/{import_id}/held-removals", decide_held_removals)

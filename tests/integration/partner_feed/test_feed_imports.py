@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.integration.partner_feed.conftest import EXAMPLE_203, IATI_FILES, read
+from tests.integration.partner_feed.conftest import EXAMPLE_203, IATI_FILES, decide, read
 from tests.support.topics import header, read_topic
 from tests.unit.partner_feed.harness import FeedService
 
@@ -69,7 +69,17 @@ async def test_reupload_emits_nothing_and_a_changed_file_emits_changes(
 
     other = original.replace(b"AA-AAA-123456789-ABC123", b"AA-AAA-123456789-XYZ999")
     _, fourth = await service.upload("unctad", other)
-    assert (fourth["counts"]["new"], fourth["counts"]["removed"]) == (1, 1)
+    # Removing the partner's only record passes the removal guard's share: held.
+    assert (fourth["status"], fourth["counts"]["new"], fourth["counts"]["removed"]) == (
+        "held",
+        1,
+        0,
+    )
+    assert fourth["held_removals"] == {
+        "records": 1, "existing": 1, "share": 0.5, "decision": None
+    }  # fmt: skip
+    status, decided = await decide(service, fourth["id"], "apply")
+    assert (status, decided["status"], decided["counts"]["removed"]) == (200, "completed", 1)
     records = await read_topic(service.transport, service.records_topic, 4)
     by_key: dict[bytes, list[str]] = {}
     for record in records:

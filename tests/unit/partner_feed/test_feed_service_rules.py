@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.partner_feed.changes import classify
-from services.partner_feed.db.records import StoredRecord
+from services.partner_feed.changes import classify, staged
 from services.partner_feed.discrepancies import discrepancies
 from services.partner_feed.feed_mapping import Publisher, to_feed_activity
 from services.partner_feed.feed_query import FeedQuery, etag_matches
@@ -74,12 +73,15 @@ def test_discrepancies_compare_only_what_both_sides_state() -> None:
 
 def test_change_classification() -> None:
     new = record(titles={"en": "A"})
-    assert classify(new, None, "imp").kind == "new"
-    stored = StoredRecord("XM-1", new.content_hash, new.model_dump_json(), "old")
-    assert classify(new, stored, "imp").kind == "unchanged"
-    assert classify(new, StoredRecord("XM-1", "x", stored.record, "imp"), "imp").kind == "duplicate"
-    changed = classify(record(titles={"en": "B"}), stored, "imp")
-    assert (changed.kind, changed.changed_fields) == ("changed", ("titles",))
+    assert classify(new, None) == "new"
+    assert classify(new, new.content_hash) == "unchanged"
+    assert staged(new, "unchanged").record is None  # nothing serialised for an unchanged one
+    first = staged(new, "new")
+    assert first.record == new.model_dump_json() and first.content_hash == new.content_hash
+    moved = record(titles={"en": "B"})
+    assert classify(moved, new.content_hash) == "changed"
+    row = staged(moved, "changed", first.record)
+    assert (row.kind, row.changed_fields) == ("changed", ("titles",))
 
 
 def test_feed_query_filters_and_etag() -> None:
