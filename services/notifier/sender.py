@@ -37,16 +37,24 @@ def vetted_session(
     *,
     resolver: AbstractResolver | None = None,
     max_connections: int = 100,
+    max_per_host: int = 32,
+    keepalive_seconds: float = 30.0,
 ) -> aiohttp.ClientSession:
     """A client session whose every connection goes to a policy-approved address.
 
-    DNS caching is off so each new connection is resolved, and vetted, afresh. Create it
-    inside the running loop; the caller closes it.
+    One session serves every receiver: its pool keeps up to ``max_per_host`` connections per
+    receiver (host, port) alive for ``keepalive_seconds`` between webhooks, so a burst to one
+    partner reuses a few connections instead of opening one per delivery. DNS caching is off
+    so each new connection is resolved, and vetted, afresh; a kept-alive connection stays
+    bound to the address vetted when it was opened. Create it inside the running loop; the
+    caller closes it.
     """
     connector = aiohttp.TCPConnector(
         resolver=VettingResolver(policy, resolver),
         use_dns_cache=False,
         limit=max_connections,
+        limit_per_host=max_per_host,
+        keepalive_timeout=keepalive_seconds,
     )
     return aiohttp.ClientSession(
         connector=connector, headers={"user-agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()

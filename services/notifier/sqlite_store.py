@@ -26,7 +26,21 @@ from .sqlite_rows import (
     subscription_values,
     ts,
 )
-from .subscriptions import Partner, Subscription
+from .subscriptions import Partner, Subscription, SubscriptionStatus
+
+#: A multi-row insert that skips known (subscription, event, generation) triples and
+#: deliveries of unknown subscriptions, and says which rows it added (``RETURNING``).
+_INSERT_DELIVERIES = (
+    "INSERT OR IGNORE INTO deliveries (id, subscription_id, event_id, event_type, subject, body,"
+    " traceparent, status, attempts, next_attempt_at, created_at, generation, last_error,"
+    " finished_at) SELECT column1, column2, column3, column4, column5, column6, column7,"
+    " column8, column9, column10, column11, column12, column13, column14"
+    " FROM (VALUES {rows}) WHERE column2 IN (SELECT id FROM subscriptions)"
+    " RETURNING seq, id"
+)
+_ROW = "(" + ", ".join(["?"] * 14) + ")"
+#: 14 parameters a row stays far below SQLite's 32,766 bound variables per statement.
+_ROWS_PER_INSERT = 500
 
 _LATEST = (
     "generation = (SELECT MAX(generation) FROM deliveries AS g"
@@ -34,16 +48,42 @@ _LATEST = (
 )
 
 
+def _delivery_values(d: Delivery) -> tuple[object, ...]:
+    return (
+        d.id,
+        d.subscription_id,
+        d.event_id,
+        d.event_type,
+        d.subject,
+        d.body,
+        d.traceparent,
+        d.status.value,
+        d.attempts,
+        ts(d.next_attempt_at),
+        ts(d.created_at),
+        d.generation,
+        d.last_error,
+        ts(d.finished_at),
+    )
+
+
 class SqliteStore:
     """:class:`~services.notifier.store.NotifierStore` on one aiosqlite connection.
 
     A lock serialises statements, because a transaction on a shared connection would
     otherwise interleave with other tasks' statements. Use :meth:`open` / :meth:`close`.
+
+    The store owns its file (one per service instance): subscriptions are read once at open
+    and kept in memory, written through on every change, so the dispatcher's look-up of a
+    subscription before each attempt costs no statement.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, subscriptions: dict[str, Subscription] | None = None
+    ) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._subscriptions = subscriptions or {}
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
@@ -54,7 +94,9 @@ class SqliteStore:
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.executescript(SCHEMA)
         await conn.commit()
-        return cls(conn)
+        async with conn.execute("SELECT * FROM subscriptions") as cursor:
+            rows = await cursor.fetchall()
+        return cls(conn, {row["id"]: subscription_from(row) for row in rows})
 
     async def close(self) -> None:
         await self._conn.close()
@@ -114,10 +156,10 @@ class SqliteStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 subscription_values(subscription),
             )
+        self._subscriptions[subscription.id] = replace(subscription, failing_since=None)
 
     async def get_subscription(self, subscription_id: str) -> Subscription | None:
-        rows = await self._rows("SELECT * FROM subscriptions WHERE id = ?", (subscription_id,))
-        return subscription_from(rows[0]) if rows else None
+        return self._subscriptions.get(subscription_id)
 
     async def list_subscriptions(
         self, partner_id: str, *, after: str | None = None, limit: int = 100
@@ -129,8 +171,9 @@ class SqliteStore:
         return [subscription_from(r) for r in rows]
 
     async def routable_subscriptions(self) -> list[Subscription]:
-        rows = await self._rows("SELECT * FROM subscriptions WHERE status != 'disabled'")
-        return [subscription_from(r) for r in rows]
+        return [
+            s for s in self._subscriptions.values() if s.status is not SubscriptionStatus.DISABLED
+        ]
 
     async def save_subscription(self, subscription: Subscription) -> None:
         async with self._tx() as db:
@@ -139,6 +182,11 @@ class SqliteStore:
                 " secrets = ?, status = ?, description = ?, disabled_reason = ?,"
                 " created_at = ?, updated_at = ? WHERE id = ?",
                 subscription_values(subscription),
+            )
+        current = self._subscriptions.get(subscription.id)
+        if current is not None:
+            self._subscriptions[subscription.id] = replace(
+                subscription, failing_since=current.failing_since
             )
 
     async def delete_subscription(self, subscription_id: str) -> None:
@@ -149,6 +197,7 @@ class SqliteStore:
                     (subscription_id,),
                 )
             await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+        self._subscriptions.pop(subscription_id, None)
 
     async def note_endpoint_failure(self, subscription_id: str, at: datetime) -> datetime | None:
         async with self._tx() as db:
@@ -160,45 +209,63 @@ class SqliteStore:
                 "SELECT failing_since FROM subscriptions WHERE id = ?", (subscription_id,)
             ) as cursor:
                 row = await cursor.fetchone()
-        return None if row is None else datetime.fromisoformat(row[0])
+        if row is None:
+            return None
+        since = datetime.fromisoformat(row[0])
+        current = self._subscriptions.get(subscription_id)
+        if current is not None:
+            self._subscriptions[subscription_id] = replace(current, failing_since=since)
+        return since
 
     async def note_endpoint_success(self, subscription_id: str) -> None:
         async with self._tx() as db:
             await db.execute(
                 "UPDATE subscriptions SET failing_since = NULL WHERE id = ?", (subscription_id,)
             )
+        current = self._subscriptions.get(subscription_id)
+        if current is not None and current.failing_since is not None:
+            self._subscriptions[subscription_id] = replace(current, failing_since=None)
 
     async def enqueue(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        added: list[Delivery] = []
+        return await self.write_batch(deliveries)
+
+    async def write_batch(
+        self,
+        new: Sequence[Delivery],
+        attempts: Sequence[tuple[Attempt, Delivery]] = (),
+    ) -> list[Delivery]:
+        seqs: dict[str, int] = {}
         async with self._tx() as db:
-            for d in deliveries:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO deliveries (id, subscription_id, event_id, event_type,"
-                    " subject, body, traceparent, status, attempts, next_attempt_at, created_at,"
-                    " generation, last_error, finished_at)"
-                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-                    " WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)",
-                    (
-                        d.id,
-                        d.subscription_id,
-                        d.event_id,
-                        d.event_type,
-                        d.subject,
-                        d.body,
-                        d.traceparent,
-                        d.status.value,
-                        d.attempts,
-                        ts(d.next_attempt_at),
-                        ts(d.created_at),
-                        d.generation,
-                        d.last_error,
-                        ts(d.finished_at),
-                        d.subscription_id,
-                    ),
+            for start in range(0, len(new), _ROWS_PER_INSERT):
+                chunk = new[start : start + _ROWS_PER_INSERT]
+                sql = _INSERT_DELIVERIES.format(rows=", ".join([_ROW] * len(chunk)))
+                params = [value for d in chunk for value in _delivery_values(d)]
+                async with db.execute(sql, params) as cursor:
+                    seqs.update((row["id"], row["seq"]) for row in await cursor.fetchall())
+            if attempts:
+                await db.executemany(
+                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+                    " last_error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
+                    [(*delivery_state(d), d.id) for _, d in attempts],
                 )
-                if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                    added.append(replace(d, seq=cursor.lastrowid))
+                await db.executemany(
+                    "INSERT INTO attempts (id, delivery_id, subscription_id, event_id, number,"
+                    " started_at, outcome, latency_ms, status_code, response_excerpt, error)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?)",
+                    [(*attempt_values(a), d.id) for a, d in attempts],
+                )
+        added = [replace(d, seq=seqs[d.id]) for d in new if d.id in seqs]
+        added.sort(key=lambda d: d.seq)
         return added
+
+    async def lane_pending(self, lane: Lane) -> list[Delivery]:
+        rows = await self._rows(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608 - fixed column list
+            " WHERE subscription_id = ? AND subject = ? AND status = 'pending' ORDER BY seq",
+            (lane.subscription_id, lane.subject),
+        )
+        return [delivery_from(r) for r in rows]
 
     async def lane_head(self, lane: Lane) -> Delivery | None:
         rows = await self._rows(
@@ -219,21 +286,7 @@ class SqliteStore:
         return [Lane(r["subscription_id"], r["subject"]) for r in rows]
 
     async def record_attempt(self, attempt: Attempt, delivery: Delivery) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
-                " last_error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
-                (*delivery_state(delivery), delivery.id),
-            )
-            async with db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery.id,)) as c:
-                exists = await c.fetchone()
-            if exists:
-                await db.execute(
-                    "INSERT INTO attempts (id, delivery_id, subscription_id, event_id, number,"
-                    " started_at, outcome, latency_ms, status_code, response_excerpt, error)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    attempt_values(attempt),
-                )
+        await self.write_batch((), [(attempt, delivery)])
 
     async def update_delivery(self, delivery: Delivery) -> None:
         async with self._tx() as db:
