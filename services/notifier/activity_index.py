@@ -101,11 +101,20 @@ class MemoryActivityIndex:
 
 
 class SqliteActivityIndex:
-    """The index in its own table, on its own connection to the notifier's database file."""
+    """The index in its own table of the notifier's database file.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    :meth:`sharing` puts it on the store's connection and lock: two writing connections to
+    one SQLite file wait on each other's write lock (the busy handler sleeps), which cost
+    the consumer tens of milliseconds per event while the delivery writer committed.
+    :meth:`open` gives it a connection of its own.
+    """
+
+    def __init__(
+        self, conn: aiosqlite.Connection, lock: asyncio.Lock | None = None, *, owned: bool = True
+    ) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._lock = lock or asyncio.Lock()
+        self._owned = owned
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteActivityIndex:
@@ -116,8 +125,17 @@ class SqliteActivityIndex:
         await conn.commit()
         return cls(conn)
 
+    @classmethod
+    async def sharing(cls, conn: aiosqlite.Connection, lock: asyncio.Lock) -> SqliteActivityIndex:
+        """The index on a connection someone else owns (and closes); ``lock`` guards it."""
+        async with lock:
+            await conn.execute(_SCHEMA)
+            await conn.commit()
+        return cls(conn, lock, owned=False)
+
     async def close(self) -> None:
-        await self._conn.close()
+        if self._owned:
+            await self._conn.close()
 
     async def ping(self) -> bool:
         async with self._lock, self._conn.execute("SELECT 1") as cursor:

@@ -77,7 +77,7 @@ def _store(settings: NotifierSettings) -> CleanupContext:
         Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
         app[STORE] = sqlite = await SqliteStore.open(settings.db_path)
         try:
-            app[INDEX] = index = await SqliteActivityIndex.open(settings.db_path)
+            app[INDEX] = index = await SqliteActivityIndex.sharing(*sqlite.connection)
             try:
                 for partner_id, partner in settings.partner_keys.items():
                     await sqlite.set_partner_keys(

@@ -101,6 +101,12 @@ class SqliteStore:
     async def close(self) -> None:
         await self._conn.close()
 
+    @property
+    def connection(self) -> tuple[aiosqlite.Connection, asyncio.Lock]:
+        """The connection and the lock that serialises it, for a table sharing the file
+        (see :meth:`SqliteActivityIndex.sharing`)."""
+        return self._conn, self._lock
+
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
