@@ -132,13 +132,32 @@ class Dispatcher:
         now = self._clock.now()
         return await self.submit([Delivery.for_event(event, s.id, now=now) for s in wanted])
 
-    async def submit(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        """Store new deliveries (new events or redrives) and start their lanes."""
-        added = await self._writer.enqueue(deliveries) if deliveries else []
+    async def hand_over(self, event: IncomingEvent) -> None:
+        """Queue ``event`` like :meth:`accept`, without waiting for the store: its deliveries
+        are durable (and start) with the writer's next batch, and by the time
+        :meth:`durable` returns. The consumer uses this with
+        :class:`~services.notifier.commit_barrier.DurableCommits`, which awaits
+        :meth:`durable` before every offset commit; a failed write is retried, never lost.
+        """
+        wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
+        now = self._clock.now()
+        deliveries = [Delivery.for_event(event, s.id, now=now) for s in wanted]
+        await self._writer.enqueue_later(deliveries, then=self._queued)
+
+    async def durable(self) -> None:
+        """Return once everything handed over before the call is stored."""
+        await self._writer.flush()
+
+    def _queued(self, added: list[Delivery]) -> None:
         if added:
             self._metrics.enqueued(len(added))
         for delivery in added:
             self._kick(delivery.lane, delivery)
+
+    async def submit(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Store new deliveries (new events or redrives) and start their lanes."""
+        added = await self._writer.enqueue(deliveries) if deliveries else []
+        self._queued(added)
         return added
 
     async def resume(self, subscription_id: str) -> None:

@@ -7,6 +7,10 @@ The dispatcher hands its writes here instead of running a statement per delivery
   before the runner commits the Kafka offset. Concurrent callers share one transaction
   (group commit); a redelivered record adds nothing (de-duplication on subscription, event
   id and generation in the store).
+- ``enqueue_later(deliveries, then)`` returns once buffered; ``then(added)`` runs when they
+  are durable, and a failed write is retried. The consumer's handler uses it and
+  :class:`~services.notifier.commit_barrier.DurableCommits` calls ``flush`` before each
+  offset commit: durable before the commit, without a round trip per record.
 - ``record(attempt, delivery, then)`` returns at once (unless the window is full) and runs
   ``then`` when the attempt is durable. An attempt lost to a crash leaves its delivery
   pending, so it is sent again after a restart: at least once, with the same webhook-id.
@@ -14,9 +18,9 @@ The dispatcher hands its writes here instead of running a statement per delivery
   dispatcher calls it before reading delivery state back from the store.
 
 Batches are natural: one flusher writes whatever accumulated while the previous
-transaction ran, up to ``max_batch`` writes. The window is bounded by ``max_buffered``
-unwritten attempts; past it ``record`` waits, so a stalled store slows the senders down
-instead of growing memory.
+transaction ran, up to ``max_batch`` rows. The window is bounded by ``max_buffered``
+handed-over writes; past it ``record`` and ``enqueue_later`` wait, so a stalled store slows
+the senders and the consumer down instead of growing memory.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ Then = Callable[[], None]
 class _Enqueue:
     seq: int
     deliveries: Sequence[Delivery]
-    done: asyncio.Future[list[Delivery]]
+    #: Awaited (``enqueue``): told the result or the store's error. Handed over
+    #: (``enqueue_later``): ``then`` gets the added deliveries; kept for retry on an error.
+    done: asyncio.Future[list[Delivery]] | None = None
+    then: Callable[[list[Delivery]], None] | None = None
 
 
 @dataclass(slots=True)
@@ -98,7 +105,7 @@ class DeliveryWriter:
         self._wake.set()
         await task
         for pending in self._enqueues:
-            if not pending.done.done():
+            if pending.done is not None and not pending.done.done():
                 pending.done.set_exception(RuntimeError("the delivery writer is closed"))
         self._enqueues.clear()
         self._records.clear()  # left pending in the store: sent again after a restart
@@ -112,9 +119,22 @@ class DeliveryWriter:
             raise RuntimeError("the delivery writer is not started")
         done: asyncio.Future[list[Delivery]] = asyncio.get_running_loop().create_future()
         self._handed += 1
-        self._enqueues.append(_Enqueue(self._handed, deliveries, done))
+        self._enqueues.append(_Enqueue(self._handed, deliveries, done=done))
         self._wake.set()
         return await done
+
+    async def enqueue_later(
+        self, deliveries: Sequence[Delivery], then: Callable[[list[Delivery]], None]
+    ) -> None:
+        """Hand over new deliveries; ``then(added)`` runs once they are durable."""
+        if not deliveries:
+            return
+        if self._task is None:
+            raise RuntimeError("the delivery writer is not started")
+        await self._room.acquire()
+        self._handed += 1
+        self._enqueues.append(_Enqueue(self._handed, deliveries, then=then))
+        self._wake.set()
 
     async def record(self, attempt: Attempt, delivery: Delivery, then: Then | None = None) -> None:
         """Hand over an attempt and its delivery's new state; ``then`` runs once durable."""
@@ -173,9 +193,10 @@ class DeliveryWriter:
                 return
 
     def _put_back(self, batch: _Batch) -> None:
-        """Attempts are kept for the next try; enqueues were already failed back."""
+        """Attempts and handed-over enqueues are kept for the next try; awaited enqueues
+        were failed back to their callers."""
         self._records.extendleft(reversed(batch.records))
-        self._enqueues.extendleft(e for e in reversed(batch.enqueues) if not e.done.done())
+        self._enqueues.extendleft(e for e in reversed(batch.enqueues) if e.done is None)
 
     async def _write(self, batch: _Batch) -> None:
         new = [d for item in batch.enqueues for d in item.deliveries]
@@ -186,24 +207,32 @@ class DeliveryWriter:
             # Nothing of the batch is stored: the enqueuers (Kafka handlers, redrives) get
             # the error and retry themselves; the attempts wait for the next try.
             for item in batch.enqueues:
-                if not item.done.done():
+                if item.done is not None and not item.done.done():
                     item.done.set_exception(exc)
-            batch.enqueues.clear()
             raise
         self.batches += 1
         by_id = {d.id: d for d in added}
         for item in batch.enqueues:
-            if not item.done.done():
-                item.done.set_result([by_id[d.id] for d in item.deliveries if d.id in by_id])
+            mine = [by_id[d.id] for d in item.deliveries if d.id in by_id]
+            if item.done is not None:
+                if not item.done.done():
+                    item.done.set_result(mine)
+                continue
+            self._room.release()
+            if item.then is not None:
+                self._call(item.then, mine)
         for record in batch.records:
             self._room.release()
             if record.then is not None:
-                try:
-                    record.then()
-                except Exception:
-                    self._log.exception("write-behind callback failed")
+                self._call(record.then)
         batch.enqueues.clear()
         batch.records.clear()
+
+    def _call(self, then: Callable[..., None], *args: object) -> None:
+        try:
+            then(*args)
+        except Exception:
+            self._log.exception("write-behind callback failed")
 
     async def _settle(self) -> None:
         async with self._settled:
