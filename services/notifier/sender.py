@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from yarl import URL
 
@@ -21,6 +22,7 @@ from .ssrf import TargetPolicy, TargetRefusedError, VettingResolver
 
 USER_AGENT = "ta-bridge-notifier/1"
 _VERDICTS_KEPT = 10_000
+_PARENTS_KEPT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class WebhookSender:
         #: The policy's verdict on each URL's text (parsed URL, or the refusal), which
         #: depends on nothing else; DNS answers are still vetted on every new connection.
         self._verdicts: dict[str, URL | UnsafeTargetError] = {}
+        self._parents: dict[str, Context] = {}
 
     async def send(
         self, url: str, *, headers: dict[str, str], body: bytes, now: datetime
@@ -96,7 +99,7 @@ class WebhookSender:
         # context explicitly, so nothing needs attaching (the cheaper path, as the runner's).
         span = self._tracer.start_span(
             "POST",
-            context=context_from_traceparent(headers.get("traceparent")),
+            context=self._parent(headers.get("traceparent")),
             kind=SpanKind.CLIENT,
             attributes={
                 "http.request.method": "POST",
@@ -118,6 +121,17 @@ class WebhookSender:
             return result
         finally:
             span.end()
+
+    def _parent(self, traceparent: str | None) -> Context:
+        """The event's trace context, parsed once for all its subscriptions' attempts."""
+        if not traceparent:
+            return Context()
+        parent = self._parents.get(traceparent)
+        if parent is None:
+            if len(self._parents) >= _PARENTS_KEPT:
+                self._parents.clear()
+            parent = self._parents[traceparent] = context_from_traceparent(traceparent)
+        return parent
 
     def _verdict(self, url: str) -> URL | UnsafeTargetError:
         verdict = self._verdicts.get(url)
