@@ -57,7 +57,7 @@ test: venv
 run: venv
 	$(BIN)/python -m services.run
 
-bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify
+bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify bench-e2e
 
 bench-transport: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_transport
@@ -73,6 +73,10 @@ bench-ingest: venv
 
 bench-notify: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_notify
+
+.PHONY: bench-e2e
+bench-e2e: venv
+	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_e2e
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
