@@ -58,7 +58,7 @@ test: venv
 run: venv
 	$(BIN)/python -m services.run
 
-bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify bench-iati
+bench: bench-transport bench-registry bench-sdg bench-ingest bench-notify bench-e2e bench-iati
 
 bench-transport: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_transport
@@ -77,6 +77,10 @@ bench-notify: venv
 
 bench-iati: venv
 	$(BIN)/python -m tools.bench_iati
+
+.PHONY: bench-e2e
+bench-e2e: venv
+	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_e2e
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

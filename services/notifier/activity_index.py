@@ -15,13 +15,13 @@ happen). :class:`MemoryActivityIndex` and :class:`SqliteActivityIndex` behave al
 
 from __future__ import annotations
 
-import asyncio
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import aiosqlite
+from .sqlite_db import SqliteDb
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS activity_facets (
@@ -101,57 +101,71 @@ class MemoryActivityIndex:
 
 
 class SqliteActivityIndex:
-    """The index in its own table, on its own connection to the notifier's database file."""
+    """The index in its own table of the notifier's database file.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
+    :meth:`sharing` puts it on the store's :class:`SqliteDb`: two writing connections to one
+    SQLite file wait on each other's write lock (the busy handler sleeps), which cost the
+    consumer tens of milliseconds per event while the delivery writer committed. Each call
+    is one transaction on the connection's thread. :meth:`open` gives it a file of its own.
+    """
+
+    def __init__(self, db: SqliteDb, *, owned: bool = True) -> None:
+        self._db = db
+        self._owned = owned
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteActivityIndex:
-        conn = await aiosqlite.connect(path)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute(_SCHEMA)
-        await conn.commit()
-        return cls(conn)
+        return cls(await SqliteDb.open(path, schema=_SCHEMA))
+
+    @classmethod
+    async def sharing(cls, db: SqliteDb) -> SqliteActivityIndex:
+        """The index on a connection someone else owns (and closes)."""
+        await db.transaction(lambda c: c.execute(_SCHEMA))
+        return cls(db, owned=False)
 
     async def close(self) -> None:
-        await self._conn.close()
+        if self._owned:
+            await self._db.close()
 
     async def ping(self) -> bool:
-        async with self._lock, self._conn.execute("SELECT 1") as cursor:
-            return await cursor.fetchone() is not None
+        row = await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+        return row is not None
 
     async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
-        async with self._lock:
-            await self._conn.execute(
+        params = (activity_id, version, facets.to_json())
+
+        def work(c: sqlite3.Connection) -> sqlite3.Row | None:
+            c.execute(
                 "INSERT INTO activity_facets (activity_id, version, facets) VALUES (?, ?, ?)"
                 " ON CONFLICT(activity_id) DO UPDATE SET version = excluded.version,"
                 " facets = excluded.facets WHERE excluded.version >= activity_facets.version",
-                (activity_id, version, facets.to_json()),
+                params,
             )
-            await self._conn.commit()
-            async with self._conn.execute(
+            row: sqlite3.Row | None = c.execute(
                 "SELECT goals FROM activity_facets WHERE activity_id = ?", (activity_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
+            return row
+
+        row = await self._db.transaction(work)
         return frozenset(json.loads(row[0])) if row else frozenset()
 
     async def note_goals(
         self, activity_id: str, version: int, goals: frozenset[int]
     ) -> Facets | None:
-        async with self._lock:
-            await self._conn.execute(
+        params = (activity_id, version, json.dumps(sorted(goals)))
+
+        def work(c: sqlite3.Connection) -> sqlite3.Row | None:
+            c.execute(
                 "INSERT INTO activity_facets (activity_id, goals_version, goals) VALUES (?, ?, ?)"
                 " ON CONFLICT(activity_id) DO UPDATE SET goals_version = excluded.goals_version,"
                 " goals = excluded.goals"
                 " WHERE excluded.goals_version >= activity_facets.goals_version",
-                (activity_id, version, json.dumps(sorted(goals))),
+                params,
             )
-            await self._conn.commit()
-            async with self._conn.execute(
+            row: sqlite3.Row | None = c.execute(
                 "SELECT facets FROM activity_facets WHERE activity_id = ?", (activity_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
+            return row
+
+        row = await self._db.transaction(work)
         return Facets.from_json(row[0]) if row and row[0] else None

@@ -41,6 +41,7 @@ from shared.events import (
 
 from .activity_index import SqliteActivityIndex
 from .clock import SystemClock
+from .commit_barrier import DurableCommits
 from .consumer import ACTIVITY_CHANGES, handle_activity_change, handle_sdg_tags
 from .dead_letters import KafkaDeadLetters
 from .dispatcher import Dispatcher, DispatchLimits
@@ -77,7 +78,7 @@ def _store(settings: NotifierSettings) -> CleanupContext:
         Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
         app[STORE] = sqlite = await SqliteStore.open(settings.db_path)
         try:
-            app[INDEX] = index = await SqliteActivityIndex.open(settings.db_path)
+            app[INDEX] = index = await SqliteActivityIndex.sharing(sqlite.db)
             try:
                 for partner_id, partner in settings.partner_keys.items():
                     await sqlite.set_partner_keys(
@@ -162,14 +163,16 @@ def _consumer(
     settings: NotifierSettings, obs: Observability, kafka: Transport
 ) -> Callable[[web.Application], ConsumerRunner]:
     def build(app: web.Application) -> ConsumerRunner:
-        accept, index = app[DISPATCHER].accept, app[INDEX]
+        dispatcher, index = app[DISPATCHER], app[INDEX]
+        # Handlers hand deliveries over without a transaction each; commits wait for them.
+        accept = dispatcher.hand_over
         router = Router()
         for model in ACTIVITY_CHANGES:
             router.route(model, partial(handle_activity_change, accept=accept, index=index))
         router.route(SdgTagsAssigned, partial(handle_sdg_tags, accept=accept, index=index))
         ns = settings.topic_namespace
         return ConsumerRunner(
-            transport=kafka,
+            transport=DurableCommits(kafka, dispatcher.durable),
             group_id=settings.consumer_group,
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,

@@ -1,9 +1,11 @@
 """Event handlers: each Kafka event becomes an :class:`IncomingEvent` queued for delivery.
 
-The handlers never touch Kafka: they receive ``accept`` (the dispatcher's) and the activity
-index as parameters, and return only once ``accept`` has stored the deliveries durably, so
-the consumer runner commits the offset after the effect. ``accept`` is idempotent per
-(subscription, event id): a redelivered record queues nothing new.
+The handlers never touch Kafka: they receive ``accept`` and the activity index as
+parameters. The service passes ``Dispatcher.hand_over``, which returns once the deliveries
+are handed to the write-behind writer; the consumer's transport is wrapped in
+:class:`~services.notifier.commit_barrier.DurableCommits`, so the runner commits an offset
+only once they are stored. (``Dispatcher.accept``, which returns once stored, works too.)
+Queueing is idempotent per (subscription, event id): a redelivered record queues nothing new.
 
 The webhook body is the CloudEvent in structured mode (``Envelope.to_structured()`` with
 ``data`` set to the event's JSON exactly as published).

@@ -2,7 +2,8 @@
 
 A *lane* is one activity's deliveries for one subscription. Each lane with pending work
 has one task that delivers its head (lowest ``seq``) until it is delivered or exhausted,
-then moves on, so a later event never overtakes an earlier one. Lanes are independent:
+then moves on, so a later event never overtakes an earlier one. A retry waits in its own
+lane's task (no dispatch loop to block). Lanes are independent:
 a slow or dead endpoint delays only its own lanes. HTTP concurrency is bounded twice: per
 subscription (acquired first, so a stuck endpoint's lanes wait without holding a global
 slot) and overall.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -30,6 +32,7 @@ from .sender import WebhookSender
 from .signing import webhook_headers
 from .store import NotifierStore
 from .subscriptions import Subscription, SubscriptionStatus
+from .write_behind import DeliveryWriter
 
 DeadLetter = Callable[[Delivery], Awaitable[None]]
 #: Told when a subscription becomes disabled, with a reason code: ``gone`` (HTTP 410),
@@ -49,13 +52,26 @@ class DispatchLimits:
 
 
 @dataclass
-class _LaneTask:
+class _LaneState:
+    """A lane's pending deliveries in ``seq`` order, held in memory while its task runs.
+
+    ``loaded`` is False when the store may hold pending deliveries of the lane that the
+    queue lacks (after a restart, a resume, or a lane that stopped with work left): the
+    task reads them first.
+    """
+
+    queue: deque[Delivery] = field(default_factory=deque)
+    loaded: bool = True
     task: asyncio.Task[None] | None = None
-    dirty: bool = field(default=False)
 
 
 class Dispatcher:
-    """Owns the lane tasks. ``start`` resumes stored work; ``close`` cancels and awaits it."""
+    """Owns the lane tasks. ``start`` resumes stored work; ``close`` cancels and awaits it.
+
+    The store is read when a lane starts from stored work, not before each attempt: a lane's
+    deliveries are queued in memory once durably stored, and attempts are written behind
+    (:class:`~services.notifier.write_behind.DeliveryWriter`) in batched transactions.
+    """
 
     def __init__(
         self,
@@ -70,6 +86,7 @@ class Dispatcher:
         metrics: DeliveryMetrics | None = None,
         limits: DispatchLimits | None = None,
         logger: Logger | None = None,
+        writer: DeliveryWriter | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -81,7 +98,11 @@ class Dispatcher:
         self._metrics = metrics or NullMetrics()
         self._limits = limits or DispatchLimits()
         self._log: Logger = logger or logging.getLogger(__name__)
-        self._lanes: dict[Lane, _LaneTask] = {}
+        self._writer = writer or DeliveryWriter(store, logger=self._log)
+        self._lanes: dict[Lane, _LaneState] = {}
+        #: Lanes whose task stopped with work left (paused, deleted, failed): the store
+        #: holds more of them than memory, so a new delivery for one reloads the lane.
+        self._stored_only: set[Lane] = set()
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._per_subscription: dict[str, asyncio.Semaphore] = {}
         self._closed = False
@@ -90,8 +111,13 @@ class Dispatcher:
     def busy_lanes(self) -> int:
         return len(self._lanes)
 
+    @property
+    def writer(self) -> DeliveryWriter:
+        return self._writer
+
     async def start(self) -> None:
         """Resume every lane that has pending deliveries (after a restart)."""
+        await self._writer.start()
         for lane in await self._store.pending_lanes():
             self._kick(lane)
 
@@ -100,22 +126,43 @@ class Dispatcher:
 
         Idempotent per (subscription, event id): a redelivered Kafka message adds nothing.
         Raises whatever the store raises; then nothing was queued and the caller retries.
+        Concurrent calls share one transaction.
         """
         wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
         now = self._clock.now()
         return await self.submit([Delivery.for_event(event, s.id, now=now) for s in wanted])
 
-    async def submit(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        """Store new deliveries (new events or redrives) and start their lanes."""
-        added = await self._store.enqueue(deliveries) if deliveries else []
+    async def hand_over(self, event: IncomingEvent) -> None:
+        """Queue ``event`` like :meth:`accept`, without waiting for the store: its deliveries
+        are durable (and start) with the writer's next batch, and by the time
+        :meth:`durable` returns. The consumer uses this with
+        :class:`~services.notifier.commit_barrier.DurableCommits`, which awaits
+        :meth:`durable` before every offset commit; a failed write is retried, never lost.
+        """
+        wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
+        now = self._clock.now()
+        deliveries = [Delivery.for_event(event, s.id, now=now) for s in wanted]
+        await self._writer.enqueue_later(deliveries, then=self._queued)
+
+    async def durable(self) -> None:
+        """Return once everything handed over before the call is stored."""
+        await self._writer.flush()
+
+    def _queued(self, added: list[Delivery]) -> None:
         if added:
             self._metrics.enqueued(len(added))
         for delivery in added:
-            self._kick(delivery.lane)
+            self._kick(delivery.lane, delivery)
+
+    async def submit(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Store new deliveries (new events or redrives) and start their lanes."""
+        added = await self._writer.enqueue(deliveries) if deliveries else []
+        self._queued(added)
         return added
 
     async def resume(self, subscription_id: str) -> None:
         """Start the lanes of a subscription that became active again."""
+        await self._writer.flush()
         for lane in await self._store.pending_lanes(subscription_id):
             self._kick(lane)
 
@@ -138,16 +185,21 @@ class Dispatcher:
                 await self._until_done(f"disable notice of {subscription.id}", hook, disabled, code)
             await self._store.save_subscription(disabled)
             self._log.warning("subscription %s disabled: %s", subscription.id, reason)
+        await self._writer.flush()
         failed = await self._store.fail_pending(
             subscription.id, error=f"subscription disabled: {reason}", at=self._clock.now()
         )
+        for lane, state in self._lanes.items():
+            if lane.subscription_id == subscription.id:
+                state.queue.clear()
         for delivery in failed:
             await self._hand_to_dead_letter(delivery)
             self._metrics.failed()
         return disabled
 
     async def close(self) -> None:
-        """Stop every lane; an attempt in flight is abandoned and retried after restart."""
+        """Stop every lane, then write what is buffered; an attempt in flight is abandoned
+        and retried after restart."""
         self._closed = True
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         for task in tasks:
@@ -156,20 +208,25 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._lanes.clear()
+        await self._writer.close()
 
-    def _kick(self, lane: Lane) -> None:
+    def _kick(self, lane: Lane, delivery: Delivery | None = None) -> None:
+        """Start the lane (``delivery``: just stored, else: stored work to read)."""
         if self._closed:
             return
-        running = self._lanes.get(lane)
-        if running is not None:
-            # The lane's task may have just seen an empty lane: make it look again.
-            running.dirty = True
-            return
-        state = _LaneTask()
-        self._lanes[lane] = state
-        state.task = asyncio.create_task(self._run_lane(lane, state), name=f"lane {lane}")
+        state = self._lanes.get(lane)
+        if state is None:
+            loaded = delivery is not None and lane not in self._stored_only
+            self._stored_only.discard(lane)
+            state = _LaneState(loaded=loaded)
+            self._lanes[lane] = state
+            state.task = asyncio.create_task(self._run_lane(lane, state), name=f"lane {lane}")
+        elif delivery is None:
+            state.loaded = False
+        if delivery is not None:
+            state.queue.append(delivery)
 
-    async def _run_lane(self, lane: Lane, state: _LaneTask) -> None:
+    async def _run_lane(self, lane: Lane, state: _LaneState) -> None:
         try:
             while True:
                 try:
@@ -181,19 +238,33 @@ class Dispatcher:
                     # A store outage must not end the lane: the work is durable, so back off
                     # and look again.
                     self._log.exception("lane %s failed; backing off", lane)
+                    state.loaded = False
                     await self._clock.sleep_until(
                         self._clock.now() + self._schedule.delay_before(2)
                     )
         finally:
             if self._lanes.get(lane) is state:
                 del self._lanes[lane]
+                if state.queue or not state.loaded:
+                    self._stored_only.add(lane)
 
-    async def _step(self, lane: Lane, state: _LaneTask) -> bool:
+    async def _load(self, lane: Lane, state: _LaneState) -> None:
+        """Merge the lane's stored pending deliveries into its queue (by id, in seq order)."""
+        await self._writer.flush()
+        stored = await self._store.lane_pending(lane)
+        merged = {d.id: d for d in stored}
+        for d in state.queue:
+            merged.setdefault(d.id, d)
+        state.queue = deque(sorted(merged.values(), key=lambda d: d.seq))
+        state.loaded = True
+
+    async def _step(self, lane: Lane, state: _LaneState) -> bool:
         """Advance the lane by one action; False when the lane has nothing more to do."""
-        state.dirty = False
-        head = await self._store.lane_head(lane)
-        if head is None:
-            return state.dirty
+        if not state.loaded:
+            await self._load(lane, state)
+        if not state.queue:
+            return False
+        head = state.queue[0]
         subscription = await self._store.get_subscription(lane.subscription_id)
         if subscription is None or subscription.status is SubscriptionStatus.PAUSED:
             return False
@@ -202,18 +273,32 @@ class Dispatcher:
             return True
         if head.attempts >= self._schedule.max_attempts:
             await self._exhaust(head)
+            self._pop(state, head)
             return True
+        current = await self._when_due(subscription, head)
+        # Not active any more, or disabled meanwhile (the queue was failed and cleared):
+        # the next step sees why.
+        if current is not None and state.queue and state.queue[0] is head:
+            await self._attempt(current, head, state)
+        return True
+
+    async def _when_due(self, subscription: Subscription, head: Delivery) -> Subscription | None:
+        """Wait until ``head`` may be attempted; the subscription then, if still active."""
         current: Subscription | None = subscription
         if head.next_attempt_at > self._clock.now():
             await self._clock.sleep_until(head.next_attempt_at)
             # The partner may have paused, changed or deleted it while we slept.
-            current = await self._store.get_subscription(lane.subscription_id)
+            current = await self._store.get_subscription(subscription.id)
         if current is None or current.status is not SubscriptionStatus.ACTIVE:
-            return True
-        await self._attempt(current, head)
-        return True
+            return None
+        return current
 
-    async def _attempt(self, subscription: Subscription, head: Delivery) -> None:
+    @staticmethod
+    def _pop(state: _LaneState, head: Delivery) -> None:
+        if state.queue and state.queue[0] is head:
+            state.queue.popleft()
+
+    async def _attempt(self, subscription: Subscription, head: Delivery, state: _LaneState) -> None:
         slots = self._per_subscription.setdefault(
             subscription.id, asyncio.Semaphore(self._limits.per_subscription)
         )
@@ -232,13 +317,22 @@ class Dispatcher:
                 subscription.url, headers=headers, body=head.body, now=now
             )
         finished = self._clock.now()
-        self._metrics.attempted(result.outcome, result.latency_ms / 1000)
         attempt = attempt_record(head, result, started_at=now)
+        metrics = self._metrics
+        latency = result.latency_ms / 1000
         if result.outcome is AttemptOutcome.DELIVERED:
-            await self._store.record_attempt(attempt, delivery_after(head, result, at=finished))
+            self._pop(state, head)
+
+            def delivered() -> None:
+                metrics.attempted(result.outcome, latency)
+                metrics.delivered()
+
+            await self._writer.record(
+                attempt, delivery_after(head, result, at=finished), then=delivered
+            )
             if subscription.failing_since is not None:
+                await self._writer.flush()
                 await self._store.note_endpoint_success(subscription.id)
-            self._metrics.delivered()
             return
         updated = delivery_after(
             head,
@@ -248,7 +342,12 @@ class Dispatcher:
                 now=finished, attempt=head.attempts + 2, retry_after=result.retry_after
             ),
         )
-        await self._store.record_attempt(attempt, updated)
+        if state.queue and state.queue[0] is head:
+            state.queue[0] = updated
+        await self._writer.record(
+            attempt, updated, then=lambda: metrics.attempted(result.outcome, latency)
+        )
+        await self._writer.flush()
         if result.outcome is AttemptOutcome.GONE:
             await self.disable(subscription, "the endpoint answered 410 Gone", code="gone")
             return
@@ -262,6 +361,7 @@ class Dispatcher:
 
     async def _exhaust(self, delivery: Delivery) -> None:
         """Dead-letter, then mark failed: a crash in between dead-letters it twice, not never."""
+        await self._writer.flush()  # the dead letter lists the attempts made
         await self._hand_to_dead_letter(delivery)
         failed = replace(delivery, status=DeliveryStatus.FAILED, finished_at=self._clock.now())
         await self._store.update_delivery(failed)

@@ -102,6 +102,19 @@ class MemoryStore:
             key=lambda d: d.seq,
         )
 
+    async def write_batch(
+        self,
+        new: Sequence[Delivery],
+        attempts: Sequence[tuple[Attempt, Delivery]] = (),
+    ) -> list[Delivery]:
+        added = await self.enqueue(new)
+        for attempt, delivery in attempts:
+            await self.record_attempt(attempt, delivery)
+        return added
+
+    async def lane_pending(self, lane: Lane) -> list[Delivery]:
+        return [d for d in self._pending() if d.lane == lane]
+
     async def lane_head(self, lane: Lane) -> Delivery | None:
         return next((d for d in self._pending() if d.lane == lane), None)
 

@@ -1,19 +1,16 @@
-"""The notifier store on SQLite (aiosqlite), one file per service instance."""
+"""The notifier store on SQLite, one file per service instance."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
 from .deliveries import Attempt, AttemptOutcome, Delivery, DeliveryStatus, Lane
 from .delivery_stats import DeliveryStats
+from .sqlite_db import SqliteDb
 from .sqlite_rows import (
     DELIVERY_COLUMNS,
     SCHEMA,
@@ -26,7 +23,21 @@ from .sqlite_rows import (
     subscription_values,
     ts,
 )
-from .subscriptions import Partner, Subscription
+from .subscriptions import Partner, Subscription, SubscriptionStatus
+
+#: A multi-row insert that skips known (subscription, event, generation) triples and
+#: deliveries of unknown subscriptions, and says which rows it added (``RETURNING``).
+_INSERT_DELIVERIES = (
+    "INSERT OR IGNORE INTO deliveries (id, subscription_id, event_id, event_type, subject, body,"
+    " traceparent, status, attempts, next_attempt_at, created_at, generation, last_error,"
+    " finished_at) SELECT column1, column2, column3, column4, column5, column6, column7,"
+    " column8, column9, column10, column11, column12, column13, column14"
+    " FROM (VALUES {rows}) WHERE column2 IN (SELECT id FROM subscriptions)"
+    " RETURNING seq, id"
+)
+_ROW = "(" + ", ".join(["?"] * 14) + ")"
+#: 14 parameters a row stays far below SQLite's 32,766 bound variables per statement.
+_ROWS_PER_INSERT = 500
 
 _LATEST = (
     "generation = (SELECT MAX(generation) FROM deliveries AS g"
@@ -34,69 +45,85 @@ _LATEST = (
 )
 
 
-class SqliteStore:
-    """:class:`~services.notifier.store.NotifierStore` on one aiosqlite connection.
+def _delivery_values(d: Delivery) -> tuple[object, ...]:
+    return (
+        d.id,
+        d.subscription_id,
+        d.event_id,
+        d.event_type,
+        d.subject,
+        d.body,
+        d.traceparent,
+        d.status.value,
+        d.attempts,
+        ts(d.next_attempt_at),
+        ts(d.created_at),
+        d.generation,
+        d.last_error,
+        ts(d.finished_at),
+    )
 
-    A lock serialises statements, because a transaction on a shared connection would
-    otherwise interleave with other tasks' statements. Use :meth:`open` / :meth:`close`.
+
+class SqliteStore:
+    """:class:`~services.notifier.store.NotifierStore` on one :class:`SqliteDb`.
+
+    Every method is one unit of work on the connection's thread (one transaction for a
+    write, however many statements), so methods never interleave. Use :meth:`open` /
+    :meth:`close`.
+
+    The store owns its file (one per service instance): subscriptions are read once at open
+    and kept in memory, written through on every change, so the dispatcher's look-up of a
+    subscription before each attempt costs no statement.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
+    def __init__(self, db: SqliteDb, subscriptions: dict[str, Subscription] | None = None) -> None:
+        self._db = db
+        self._subscriptions = subscriptions or {}
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
         """Open (creating if needed) the database file and its schema."""
-        conn = await aiosqlite.connect(path)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.executescript(SCHEMA)
-        await conn.commit()
-        return cls(conn)
+        db = await SqliteDb.open(path, schema=SCHEMA)
+        rows = await db.read(lambda c: c.execute("SELECT * FROM subscriptions").fetchall())
+        return cls(db, {row["id"]: subscription_from(row) for row in rows})
 
     async def close(self) -> None:
-        await self._conn.close()
+        await self._db.close()
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            await self._conn.commit()
+    @property
+    def db(self) -> SqliteDb:
+        """The connection, for a table sharing the file (see ``SqliteActivityIndex.sharing``)."""
+        return self._db
 
-    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        async with self._tx() as db, db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    async def _rows(
+        self, sql: str, params: Sequence[object] | dict[str, object] = ()
+    ) -> list[sqlite3.Row]:
+        return await self._db.read(lambda c: c.execute(sql, params).fetchall())
 
     async def add_partner(self, partner: Partner, *, key_hashes: Iterable[str]) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO partners (id, name) VALUES (?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                (partner.id, partner.name),
-            )
-            await db.executemany(
+        hashes = list(key_hashes)
+
+        def work(c: sqlite3.Connection) -> None:
+            _upsert_partner(c, partner)
+            c.executemany(
                 "INSERT OR REPLACE INTO partner_keys (key_hash, partner_id) VALUES (?, ?)",
-                [(h, partner.id) for h in key_hashes],
+                [(h, partner.id) for h in hashes],
             )
 
+        await self._db.transaction(work)
+
     async def set_partner_keys(self, partner: Partner, *, key_hashes: Iterable[str]) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO partners (id, name) VALUES (?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                (partner.id, partner.name),
-            )
-            await db.execute("DELETE FROM partner_keys WHERE partner_id = ?", (partner.id,))
-            await db.executemany(
+        hashes = list(key_hashes)
+
+        def work(c: sqlite3.Connection) -> None:
+            _upsert_partner(c, partner)
+            c.execute("DELETE FROM partner_keys WHERE partner_id = ?", (partner.id,))
+            c.executemany(
                 "INSERT OR REPLACE INTO partner_keys (key_hash, partner_id) VALUES (?, ?)",
-                [(h, partner.id) for h in key_hashes],
+                [(h, partner.id) for h in hashes],
             )
+
+        await self._db.transaction(work)
 
     async def partner_by_key_hash(self, key_hash: str) -> Partner | None:
         rows = await self._rows(
@@ -107,17 +134,19 @@ class SqliteStore:
         return Partner(rows[0]["id"], rows[0]["name"]) if rows else None
 
     async def insert_subscription(self, subscription: Subscription) -> None:
-        async with self._tx() as db:
-            await db.execute(
+        values = subscription_values(subscription)
+        await self._db.transaction(
+            lambda c: c.execute(
                 "INSERT INTO subscriptions (partner_id, url, event_types, filters, secrets,"
                 " status, description, disabled_reason, created_at, updated_at, id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                subscription_values(subscription),
+                values,
             )
+        )
+        self._subscriptions[subscription.id] = replace(subscription, failing_since=None)
 
     async def get_subscription(self, subscription_id: str) -> Subscription | None:
-        rows = await self._rows("SELECT * FROM subscriptions WHERE id = ?", (subscription_id,))
-        return subscription_from(rows[0]) if rows else None
+        return self._subscriptions.get(subscription_id)
 
     async def list_subscriptions(
         self, partner_id: str, *, after: str | None = None, limit: int = 100
@@ -129,76 +158,91 @@ class SqliteStore:
         return [subscription_from(r) for r in rows]
 
     async def routable_subscriptions(self) -> list[Subscription]:
-        rows = await self._rows("SELECT * FROM subscriptions WHERE status != 'disabled'")
-        return [subscription_from(r) for r in rows]
+        return [
+            s for s in self._subscriptions.values() if s.status is not SubscriptionStatus.DISABLED
+        ]
 
     async def save_subscription(self, subscription: Subscription) -> None:
-        async with self._tx() as db:
-            await db.execute(
+        values = subscription_values(subscription)
+        await self._db.transaction(
+            lambda c: c.execute(
                 "UPDATE subscriptions SET partner_id = ?, url = ?, event_types = ?, filters = ?,"
                 " secrets = ?, status = ?, description = ?, disabled_reason = ?,"
                 " created_at = ?, updated_at = ? WHERE id = ?",
-                subscription_values(subscription),
+                values,
+            )
+        )
+        current = self._subscriptions.get(subscription.id)
+        if current is not None:
+            self._subscriptions[subscription.id] = replace(
+                subscription, failing_since=current.failing_since
             )
 
     async def delete_subscription(self, subscription_id: str) -> None:
-        async with self._tx() as db:
+        def work(c: sqlite3.Connection) -> None:
             for table in ("attempts", "deliveries"):
-                await db.execute(
+                c.execute(
                     f"DELETE FROM {table} WHERE subscription_id = ?",  # noqa: S608 - fixed names
                     (subscription_id,),
                 )
-            await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+            c.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+
+        await self._db.transaction(work)
+        self._subscriptions.pop(subscription_id, None)
 
     async def note_endpoint_failure(self, subscription_id: str, at: datetime) -> datetime | None:
-        async with self._tx() as db:
-            await db.execute(
+        def work(c: sqlite3.Connection) -> sqlite3.Row | None:
+            c.execute(
                 "UPDATE subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
                 (ts(at), subscription_id),
             )
-            async with db.execute(
+            row: sqlite3.Row | None = c.execute(
                 "SELECT failing_since FROM subscriptions WHERE id = ?", (subscription_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return None if row is None else datetime.fromisoformat(row[0])
+            ).fetchone()
+            return row
+
+        row = await self._db.transaction(work)
+        if row is None:
+            return None
+        since = datetime.fromisoformat(row[0])
+        current = self._subscriptions.get(subscription_id)
+        if current is not None:
+            self._subscriptions[subscription_id] = replace(current, failing_since=since)
+        return since
 
     async def note_endpoint_success(self, subscription_id: str) -> None:
-        async with self._tx() as db:
-            await db.execute(
+        await self._db.transaction(
+            lambda c: c.execute(
                 "UPDATE subscriptions SET failing_since = NULL WHERE id = ?", (subscription_id,)
             )
+        )
+        current = self._subscriptions.get(subscription_id)
+        if current is not None and current.failing_since is not None:
+            self._subscriptions[subscription_id] = replace(current, failing_since=None)
 
     async def enqueue(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        added: list[Delivery] = []
-        async with self._tx() as db:
-            for d in deliveries:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO deliveries (id, subscription_id, event_id, event_type,"
-                    " subject, body, traceparent, status, attempts, next_attempt_at, created_at,"
-                    " generation, last_error, finished_at)"
-                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-                    " WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)",
-                    (
-                        d.id,
-                        d.subscription_id,
-                        d.event_id,
-                        d.event_type,
-                        d.subject,
-                        d.body,
-                        d.traceparent,
-                        d.status.value,
-                        d.attempts,
-                        ts(d.next_attempt_at),
-                        ts(d.created_at),
-                        d.generation,
-                        d.last_error,
-                        ts(d.finished_at),
-                        d.subscription_id,
-                    ),
-                )
-                if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                    added.append(replace(d, seq=cursor.lastrowid))
+        return await self.write_batch(deliveries)
+
+    async def write_batch(
+        self,
+        new: Sequence[Delivery],
+        attempts: Sequence[tuple[Attempt, Delivery]] = (),
+    ) -> list[Delivery]:
+        rows = [_delivery_values(d) for d in new]
+        states = [(*delivery_state(d), d.id) for _, d in attempts]
+        records = [(*attempt_values(a), d.id) for a, d in attempts]
+        seqs = await self._db.transaction(lambda c: _write_batch(c, rows, states, records))
+        added = [replace(d, seq=seqs[d.id]) for d in new if d.id in seqs]
+        added.sort(key=lambda d: d.seq)
         return added
+
+    async def lane_pending(self, lane: Lane) -> list[Delivery]:
+        rows = await self._rows(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608 - fixed column list
+            " WHERE subscription_id = ? AND subject = ? AND status = 'pending' ORDER BY seq",
+            (lane.subscription_id, lane.subject),
+        )
+        return [delivery_from(r) for r in rows]
 
     async def lane_head(self, lane: Lane) -> Delivery | None:
         rows = await self._rows(
@@ -219,29 +263,17 @@ class SqliteStore:
         return [Lane(r["subscription_id"], r["subject"]) for r in rows]
 
     async def record_attempt(self, attempt: Attempt, delivery: Delivery) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
-                " last_error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
-                (*delivery_state(delivery), delivery.id),
-            )
-            async with db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery.id,)) as c:
-                exists = await c.fetchone()
-            if exists:
-                await db.execute(
-                    "INSERT INTO attempts (id, delivery_id, subscription_id, event_id, number,"
-                    " started_at, outcome, latency_ms, status_code, response_excerpt, error)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    attempt_values(attempt),
-                )
+        await self.write_batch((), [(attempt, delivery)])
 
     async def update_delivery(self, delivery: Delivery) -> None:
-        async with self._tx() as db:
-            await db.execute(
+        values = (*delivery_state(delivery), delivery.id)
+        await self._db.transaction(
+            lambda c: c.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
                 " last_error = ?, finished_at = ? WHERE id = ?",
-                (*delivery_state(delivery), delivery.id),
+                values,
             )
+        )
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         rows = await self._rows(
@@ -267,44 +299,54 @@ class SqliteStore:
         rows = await self._rows(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608 - fixed fragments
             f" WHERE subscription_id = :sub AND {_LATEST} AND {wanted} ORDER BY seq",
-            {"sub": subscription_id, "since": ts(since)},  # type: ignore[arg-type]
+            {"sub": subscription_id, "since": ts(since)},
         )
         return [delivery_from(r) for r in rows]
 
     async def fail_pending(
         self, subscription_id: str, *, error: str, at: datetime
     ) -> list[Delivery]:
-        async with self._tx() as db:
-            async with db.execute(
+        def work(c: sqlite3.Connection) -> list[sqlite3.Row]:
+            rows = c.execute(
                 f"SELECT {DELIVERY_COLUMNS} FROM deliveries"  # noqa: S608
                 " WHERE subscription_id = ? AND status = 'pending' ORDER BY seq",
                 (subscription_id,),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            await db.execute(
+            ).fetchall()
+            c.execute(
                 "UPDATE deliveries SET status = ?, last_error = ?, finished_at = ?"
                 " WHERE subscription_id = ? AND status = 'pending'",
                 (DeliveryStatus.FAILED.value, error, ts(at), subscription_id),
             )
+            return rows
+
+        rows = await self._db.transaction(work)
         return [
             replace(row, status=DeliveryStatus.FAILED, last_error=error, finished_at=at)
             for row in map(delivery_from, rows)
         ]
 
     async def delivery_stats(self) -> list[DeliveryStats]:
-        counts = await self._rows(
-            "SELECT subscription_id, status, COUNT(*) AS n FROM deliveries"  # noqa: S608
-            f" WHERE {_LATEST} GROUP BY subscription_id, status"
-        )
+        def work(
+            c: sqlite3.Connection,
+        ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], list[sqlite3.Row]]:
+            counts = c.execute(
+                "SELECT subscription_id, status, COUNT(*) AS n FROM deliveries"  # noqa: S608
+                f" WHERE {_LATEST} GROUP BY subscription_id, status"
+            ).fetchall()
+            last_rows = c.execute(
+                "SELECT subscription_id, started_at, outcome, status_code FROM attempts"
+                " WHERE rowid_ IN (SELECT MAX(rowid_) FROM attempts GROUP BY subscription_id)"
+            ).fetchall()
+            subs = c.execute(
+                "SELECT id, partner_id, status FROM subscriptions ORDER BY id"
+            ).fetchall()
+            return counts, last_rows, subs
+
+        counts, last_rows, subs = await self._db.read(work)
         by_sub: dict[str, dict[str, int]] = {}
         for row in counts:
             by_sub.setdefault(row["subscription_id"], {})[row["status"]] = int(row["n"])
-        last_rows = await self._rows(
-            "SELECT subscription_id, started_at, outcome, status_code FROM attempts"
-            " WHERE rowid_ IN (SELECT MAX(rowid_) FROM attempts GROUP BY subscription_id)"
-        )
         last = {row["subscription_id"]: row for row in last_rows}
-        subs = await self._rows("SELECT id, partner_id, status FROM subscriptions ORDER BY id")
         stats = []
         for sub in subs:
             n = by_sub.get(sub["id"], {})
@@ -323,3 +365,40 @@ class SqliteStore:
                 )
             )
         return stats
+
+
+def _upsert_partner(c: sqlite3.Connection, partner: Partner) -> None:
+    c.execute(
+        "INSERT INTO partners (id, name) VALUES (?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+        (partner.id, partner.name),
+    )
+
+
+def _write_batch(
+    c: sqlite3.Connection,
+    rows: Sequence[tuple[object, ...]],
+    states: Sequence[tuple[object, ...]],
+    records: Sequence[tuple[object, ...]],
+) -> dict[str, int]:
+    """New deliveries (their seq by id), then attempts with their delivery's new state."""
+    seqs: dict[str, int] = {}
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        sql = _INSERT_DELIVERIES.format(rows=", ".join([_ROW] * len(chunk)))
+        params = [value for row in chunk for value in row]
+        seqs.update((r["id"], r["seq"]) for r in c.execute(sql, params).fetchall())
+    if states:
+        c.executemany(
+            "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+            " last_error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
+            states,
+        )
+        c.executemany(
+            "INSERT INTO attempts (id, delivery_id, subscription_id, event_id, number,"
+            " started_at, outcome, latency_ms, status_code, response_excerpt, error)"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?)",
+            records,
+        )
+    return seqs

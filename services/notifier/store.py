@@ -66,6 +66,22 @@ class NotifierStore(Protocol):
         """
         ...
 
+    async def write_batch(
+        self,
+        new: Sequence[Delivery],
+        attempts: Sequence[tuple[Attempt, Delivery]] = (),
+    ) -> list[Delivery]:
+        """One transaction: ``enqueue(new)`` and ``record_attempt`` for each pair, in order.
+
+        The write-behind path of the dispatcher: everything or nothing of the batch is
+        stored. Returns the deliveries of ``new`` actually added, with their ``seq``.
+        """
+        ...
+
+    async def lane_pending(self, lane: Lane) -> list[Delivery]:
+        """The lane's pending deliveries in ``seq`` order."""
+        ...
+
     async def lane_head(self, lane: Lane) -> Delivery | None:
         """The lane's pending delivery with the lowest ``seq``."""
         ...

@@ -130,6 +130,23 @@ async def test_enqueue_is_ordered_and_idempotent(store: NotifierStore) -> None:
     assert await store.pending_lanes() == [Lane(s.id, "act-1")]
 
 
+async def test_a_write_batch_stores_new_deliveries_and_attempts_together(
+    store: NotifierStore,
+) -> None:
+    s = sub()
+    await store.insert_subscription(s)
+    d1, d2 = await store.enqueue([Delivery.for_event(event(n), s.id, now=T0) for n in (1, 2)])
+    done = replace(d1, status=DeliveryStatus.DELIVERED, attempts=1, finished_at=T0)
+    new = [Delivery.for_event(event(n), s.id, now=T0) for n in (3, 2)]  # e2 is known
+    added = await store.write_batch(new, [(attempt(d1, 1, AttemptOutcome.DELIVERED), done)])
+    assert [d.event_id for d in added] == ["e3"]
+    assert added[0].seq > d2.seq
+    assert await store.get_delivery(d1.id) == done
+    assert [a.delivery_id for a in await store.list_attempts(s.id)] == [d1.id]
+    assert await store.lane_pending(d1.lane) == [d2, added[0]]
+    assert await store.lane_pending(Lane(s.id, "act-9")) == []
+
+
 async def test_attempts_advance_the_lane(store: NotifierStore) -> None:
     s = sub()
     await store.insert_subscription(s)
