@@ -106,6 +106,11 @@ def create_base_app(
             )
         except asyncio.CancelledError:
             raise
+        except ConnectionResetError:
+            # The client went away before the answer was written (e.g. `curl ... | head`):
+            # nothing to answer and nothing wrong here.
+            logger.info("client disconnected", path=request.path, method=request.method)
+            raise
         except Exception:
             logger.exception("unhandled error", path=request.path, method=request.method)
             return problem_response(

@@ -86,7 +86,7 @@ async def reset_offsets(
         RetryableError: the group cannot be described now (no coordinator).
     """
     state, members = await group_members(bootstrap_servers, group)
-    if members:
+    if members and not dry_run:
         raise GroupActive(
             f"group {group!r} is {state} with {members} member(s): stop its consumers first"
         )

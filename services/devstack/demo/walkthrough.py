@@ -15,13 +15,15 @@ from services.devstack.demo.activities import (
 )
 from services.devstack.demo.activities import seed as seed_activities
 from services.devstack.demo.console import Console
-from services.devstack.demo.imports import import_partner_files
+from services.devstack.demo.imports import import_partner_files, pull_partner
 from services.devstack.demo.keys import DemoKeys
 from services.devstack.demo.subscription import DESCRIPTION, NotifierClient
 from services.devstack.receiver import WebhookReceiver
 from services.devstack.stack import Stack
 
 COMMUNITIES = ("EAC",)
+PULLED_PARTNER = "tfm"
+
 DEMO_ACTIVITY = "National IP strategy for Kenya"
 WEBHOOK_WAIT_SECONDS = 30.0
 
@@ -65,6 +67,11 @@ async def demo(
     ):
         counts = ", ".join(f"{k} {v}" for k, v in imported.counts.items() if v)
         console.detail(f"{imported.partner:6} {imported.file}: {imported.status} ({counts})")
+    pulled = await pull_partner(http, stack.url("partner-feed"), keys.partner, PULLED_PARTNER)
+    console.detail(
+        f"{PULLED_PARTNER:6} pulled from its source URL: {pulled['outcome']}"
+        + (f" (HTTP {pulled['http_status']})" if pulled.get("http_status") else "")
+    )
 
     target = next((s for s in seeded if s.title == DEMO_ACTIVITY), seeded[0])
     change = await record_consultation(registry, target.id)
