@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from structlog.typing import FilteringBoundLogger
 
 from shared._errors import TaBridgeError
-from shared._problems import ProblemError, problem_from_error, problem_response
+from shared._problems import ProblemError, http_problem, problem_from_error, problem_response
 from shared._tracing import context_from_headers
 
 __all__ = [
@@ -100,10 +100,7 @@ def create_base_app(
         except web.HTTPException as http:
             if http.status < 400:
                 raise
-            return problem_response(
-                ProblemError(http.status, _code_for(http.status), http.reason, http.text),
-                request.path,
-            )
+            return problem_response(http_problem(http, request), request.path)
         except asyncio.CancelledError:
             raise
         except ConnectionResetError:
@@ -149,16 +146,6 @@ def create_base_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     return app
-
-
-def _code_for(status: int) -> str:
-    return {
-        404: "not_found",
-        405: "method_not_allowed",
-        406: "not_acceptable",
-        413: "payload_too_large",
-        415: "unsupported_media_type",
-    }.get(status, f"http_{status}")
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -16,8 +16,8 @@ from shared import ProblemError
 def _unauthorised(detail: str) -> ProblemError:
     return ProblemError(
         401,
-        "unauthorized",
-        "Unauthorized",
+        "unauthenticated",
+        "Authentication required",
         detail,
         headers={"WWW-Authenticate": 'Bearer realm="partner-feed"'},
     )

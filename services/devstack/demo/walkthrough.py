@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
@@ -26,6 +27,23 @@ PULLED_PARTNER = "tfm"
 
 DEMO_ACTIVITY = "National IP strategy for Kenya"
 WEBHOOK_WAIT_SECONDS = 30.0
+FEED_WAIT_SECONDS = 30.0
+
+
+async def feed_has(
+    http: aiohttp.ClientSession, feed_url: str, activity_ids: list[str], *, poll: float = 0.25
+) -> bool:
+    """Whether partner-feed's IATI feed lists every one of `activity_ids` within the wait."""
+    wanted = [f"XI-IATI-WIPO-{activity_id}" for activity_id in activity_ids]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FEED_WAIT_SECONDS):
+            while True:
+                async with http.get(f"{feed_url}/v1/feeds/iati.xml") as response:
+                    text = await response.text() if response.status == 200 else ""
+                if all(identifier in text for identifier in wanted):
+                    return True
+                await asyncio.sleep(poll)
+    return False
 
 
 async def demo(
@@ -61,6 +79,12 @@ async def demo(
     for item in seeded:
         console.detail(f"{item.id}  {item.title}")
 
+    # Partner records are linked to the activities partner-feed knows: let it catch up first.
+    if not await feed_has(http, stack.url("partner-feed"), [s.id for s in seeded]):
+        console.detail(
+            f"partner-feed has not published every demo activity within {FEED_WAIT_SECONDS:.0f} s;"
+            " partner records imported now may stay unlinked"
+        )
     console.step("partner-feed: importing deploy/demo-data/partners/")
     for imported in await import_partner_files(
         http, stack.url("partner-feed"), keys.partner, data / "partners"
