@@ -43,7 +43,7 @@ def problem_of(exc: NotifierError) -> ProblemError:
     for cls, status, code, title in _MAPPING:
         if isinstance(exc, cls):
             faults = (
-                [Fault(e.pointer, e.message) for e in exc.errors]
+                [Fault(e.pointer, e.message, e.code) for e in exc.errors]
                 if isinstance(exc, InvalidRequestError)
                 else []
             )
