@@ -83,37 +83,33 @@ def create_base_app(
     async def problems(request: web.Request, handler: _Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except ProblemError as problem:
-            return problem_response(problem, request.path)
+        except ProblemError as error:
+            problem = error
         except TaBridgeError as error:
-            return problem_response(problem_from_error(error), request.path)
+            problem = problem_from_error(error)
         except web.HTTPRequestEntityTooLarge:
-            return problem_response(
-                ProblemError(
-                    413,
-                    "payload_too_large",
-                    "Request body too large",
-                    f"the limit is {max_body_bytes} bytes",
-                ),
-                request.path,
+            problem = ProblemError(
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"the limit is {max_body_bytes} bytes",
             )
         except web.HTTPException as http:
             if http.status < 400:
                 raise
-            return problem_response(http_problem(http, request), request.path)
+            problem = http_problem(http, request)
         except asyncio.CancelledError:
             raise
         except ConnectionResetError:
             # The client went away before the answer was written (e.g. `curl ... | head`):
-            # nothing to answer and nothing wrong here.
+            # nothing wrong here. Raising on would have aiohttp log an error; the answer
+            # returned instead is never written (aiohttp sees the closed connection).
             logger.info("client disconnected", path=request.path, method=request.method)
-            raise
+            return web.Response(status=499, reason="Client Closed Request")
         except Exception:
             logger.exception("unhandled error", path=request.path, method=request.method)
-            return problem_response(
-                ProblemError(500, "internal_error", "Internal error", "the error was logged"),
-                request.path,
-            )
+            problem = ProblemError(500, "internal_error", "Internal error", "the error was logged")
+        return problem_response(problem, request.path)
 
     the_tracer = tracer or trace.NoOpTracer()
 
