@@ -8,17 +8,22 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: help venv run test lint fmt typecheck contracts contracts-check kafka-up kafka-down \
         pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify \
-        bench-iati clean
+        bench-iati bench-e2e reset clean
 
 help:
 	@echo "make run    - start Kafka, the four services and the demo (Ctrl-C stops all)"
+	@echo "make reset  - forget what make run kept (var/run: stores, logs, broker data)"
+
 	@echo "make test   - lint, type-check, contract check and the whole test suite"
 	@echo "make bench  - every benchmark (bench-transport, bench-registry, ...)"
 
 $(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing the pinned requirements (requirements.lock) into $(VENV); ~30 s the first time"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@echo "==> installing ta-bridge itself (editable)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "==> $(VENV) is ready"
 	@touch $@
 
 venv: $(STAMP)
@@ -81,6 +86,13 @@ bench-iati: venv
 .PHONY: bench-e2e
 bench-e2e: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_e2e
+
+# The state `make run` keeps between runs (stores, logs, spans and the local broker's data,
+# all in var/run/); the next `make run` starts from nothing. Keeps .venv.
+reset:
+	@KAFKA_DATA_DIR=$(CURDIR)/var/run/kafka bash deploy/kafka/kafka.sh stop >/dev/null
+	rm -rf var/run
+	@echo "==> var/run removed: the next make run starts afresh (.venv kept)"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

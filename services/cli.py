@@ -34,7 +34,7 @@ from services.ops.dead_letter_table import render_dead_letters
 from services.ops.dead_letters import read_dead_letters
 from services.ops.imports import ImportRefused, decide_removals, upload_and_follow
 from services.ops.moments import InvalidMoment, parse_moment
-from services.ops.offset_reset import reset_offsets
+from services.ops.offset_reset import GroupActive, reset_offsets
 from services.ops.progress_bar import ProgressBar
 from services.ops.redrive import redrive
 from services.ops.settings import OpsSettings
@@ -48,6 +48,14 @@ from shared import KafkaTransport, SettingsError, TaBridgeError, load_settings
 __all__ = ["build_parser", "main"]
 
 _TRACE_ID_LENGTH = 32
+
+
+REPLAY_HINT = (
+    "ta-bridge: the group's offsets can only move while none of its consumers runs. "
+    "Under `make run`: see the moves first with --dry-run (allowed while it runs), stop "
+    "make run (Ctrl-C), run this command again, then `make run`: the stores and the broker's "
+    "data are kept, so {group} resumes from the moved offsets."
+)
 
 
 def _moment(text: str) -> datetime:
@@ -229,7 +237,15 @@ async def _dlq(args: argparse.Namespace, settings: OpsSettings) -> int:
 
 async def _replay(args: argparse.Namespace, settings: OpsSettings) -> int:
     bootstrap = args.bootstrap or settings.kafka_bootstrap_servers
-    moves = await reset_offsets(bootstrap, args.group, args.topic, args.since, dry_run=args.dry_run)
+    try:
+        moves = await reset_offsets(
+            bootstrap, args.group, args.topic, args.since, dry_run=args.dry_run
+        )
+    except GroupActive as exc:
+        print(f"ta-bridge: {exc}", file=sys.stderr)
+        print(REPLAY_HINT.format(group=args.group), file=sys.stderr)
+        return 1
+
     if args.json:
         _print_json(
             {

@@ -8,9 +8,12 @@ the demo: a registry admin key, a webhook receiver on a free loopback port subsc
 the EAC at the notifier, the demo activities, a partner import of the shipped files, and one
 traced change. Then it prints where to look, and one line per verified webhook.
 
-SIGINT or SIGTERM stops everything in reverse order within `TABRIDGE_STOP_DEADLINE`
-seconds; the exit status is 0 when every child stopped cleanly, 1 otherwise or when start-up
-failed (the message says why), 2 for invalid settings.
+SIGINT, SIGTERM or SIGHUP stops everything in reverse order within
+`TABRIDGE_STOP_DEADLINE` seconds, and so does a parent that is stopping (`make` sent a
+signal on its own, the terminal closed): see `services.devstack.parent`. State persists
+between runs (see `services.devstack.state`); `make reset` clears it. The exit status is 0
+when every child stopped cleanly, 1 otherwise or when start-up failed (the message says
+why), 2 for invalid settings.
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ from services.devstack.demo.console import Console, Guide
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
 from services.devstack.demo.operator import status_command, trace_commands
 from services.devstack.demo.walkthrough import demo
+from services.devstack.parent import ParentWatch, request_death_signal
 from services.devstack.settings import RunSettings
+from services.devstack.source import DemoSource, partners_with_sources
+from services.devstack.state import (
+    broker_has_data,
+    local_broker_env,
+    set_aside_stores,
+)
 from shared import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,10 +61,24 @@ def _shown(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
+#: The demo partner whose export is pulled from the local `DemoSource` (its file).
+PULLED = {"tfm": "tfm-export.json"}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def state_dir(settings: RunSettings) -> Path:
+    return ROOT / settings.state_dir  # an absolute setting stays as it is
+
+
 def stack_config(
-    settings: RunSettings, *, broker: Broker, receiver: WebhookReceiver, env: Mapping[str, str]
+    settings: RunSettings,
+    *,
+    broker: Broker,
+    receiver: WebhookReceiver,
+    env: Mapping[str, str],
+    partners: Path,
 ) -> StackConfig:
-    state = ROOT / settings.state_dir  # an absolute setting stays as it is
+    state = state_dir(settings)
     trace_dir: Path | None = None
     if not settings.otel_exporter_otlp_endpoint:
         trace_dir = ROOT / settings.trace_dir if settings.trace_dir else state / "traces"
@@ -67,10 +91,12 @@ def stack_config(
         log_level=settings.log_level,
         ports=settings.ports(),
         overrides={
-            "partner-feed": {"FEED_PARTNERS": str(DEMO / "partners" / "partners.json")},
+            "partner-feed": {"FEED_PARTNERS": str(partners)},
             "notifier": {
                 "NOTIFIER_PARTNER_KEYS": str(DEMO / "notifier-partners.json"),
-                "NOTIFIER_ALLOWLIST": f"{receiver.host}:{receiver.port}",
+                "NOTIFIER_ALLOWLIST": ",".join(
+                    [f"{receiver.host}:{receiver.port}", *settings.dev_allowlist()]
+                ),
             },
         },
         base_env=env,
@@ -93,17 +119,36 @@ async def session(
     await receiver.start()
     exits.push_async_callback(receiver.stop)
 
+    source = DemoSource(DEMO / "partners")
+    await source.start()
+    exits.push_async_callback(source.stop)
+
+    state = state_dir(settings)
     console.step(f"Kafka at {settings.kafka_bootstrap_servers}")
+    broker_env = local_broker_env(state, env)
+    kept = broker_has_data(broker_env)
     broker = await ensure_broker(
-        settings.kafka_bootstrap_servers, script=ROOT / "deploy/kafka/kafka.sh", env=env
+        settings.kafka_bootstrap_servers, script=ROOT / "deploy/kafka/kafka.sh", env=broker_env
     )
     if broker.started:
-        console.detail("nothing answered: started the local broker (stopped again on exit)")
+        console.detail(
+            f"nothing answered: started the local broker, data in {_shown(state / 'kafka')} "
+            f"({'kept from the last run' if kept else 'new'}; stopped again on exit)"
+        )
         exits.push_async_callback(_stop_broker, broker, console)
+        if not kept and (aside := set_aside_stores(state)) is not None:
+            console.detail(
+                f"the broker's data was gone: the last run's stores moved to {_shown(aside)}"
+            )
     else:
         console.detail("a broker answers: using it")
 
-    config = stack_config(settings, broker=broker, receiver=receiver, env=env)
+    partners = partners_with_sources(
+        DEMO / "partners" / "partners.json",
+        {partner: source.url(name) for partner, name in PULLED.items()},
+        state / "feed-partners.json",
+    )
+    config = stack_config(settings, broker=broker, receiver=receiver, env=env, partners=partners)
     stack = Stack(config)
     registry_env = build_env(config, stack.spec("registry"))
     applying = asyncio.create_task(apply_topics(config), name="topics")  # meanwhile: the key
@@ -168,8 +213,10 @@ async def run(settings: RunSettings, *, env: Mapping[str, str], console: Console
     """Run until SIGINT/SIGTERM (or a failure); the process exit status."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stopping.set)
+    request_death_signal()
+    watch = asyncio.create_task(ParentWatch(stopping).run(), name="parent-watch")
     try:
         async with contextlib.AsyncExitStack() as exits:
             work = asyncio.create_task(session(settings, env, console, exits), name="session")
@@ -178,7 +225,7 @@ async def run(settings: RunSettings, *, env: Mapping[str, str], console: Console
             stop.cancel()
             await asyncio.gather(stop, return_exceptions=True)
             if not work.done():
-                console.step("signal received")
+                console.step(f"stopping: {watch.result()}" if watch.done() else "signal received")
                 work.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await work
@@ -189,7 +236,9 @@ async def run(settings: RunSettings, *, env: Mapping[str, str], console: Console
         console.line(f"error: a service stopped answering ({exc}); see its log in var/run/logs/")
         return 1
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        watch.cancel()
+        await asyncio.gather(watch, return_exceptions=True)
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
     console.step("stopped")
     return 0

@@ -2,6 +2,7 @@
 
 TaBridgeError
 ├── InvalidInput            bad data from outside: HTTP 400/422, or the DLQ for an event
+│   ├── InvalidQuery        a query parameter that cannot be used: HTTP 400
 │   └── InvalidEvent        an event that cannot be decoded or does not validate
 ├── NotFound                HTTP 404
 ├── Conflict                HTTP 409 / 412
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One fault in some input: where (a JSON pointer, an XPath, a header name) and what."""
+    """One fault in some input: where (a JSON pointer, an XPath, a header name), what, and
+    its kind (`code`: pydantic's error type such as `missing`, or `invalid`)."""
 
     pointer: str
     message: str
+    code: str = "invalid"
 
 
 class TaBridgeError(Exception):
@@ -44,6 +47,14 @@ class InvalidInput(TaBridgeError):
         super().__init__(message)
         self.message = message
         self.faults: tuple[Fault, ...] = tuple(faults)
+
+
+class InvalidQuery(InvalidInput):
+    """A query parameter is unknown or has a value that cannot be used (HTTP 400); each
+    fault's pointer is `/query/<name>`."""
+
+    code = "invalid_query"
+    http_status = 400
 
 
 class InvalidEvent(InvalidInput):

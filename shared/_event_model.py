@@ -156,5 +156,5 @@ def faults_of(exc: ValidationError) -> list[Fault]:
         pointer = "".join(
             "/" + str(part).replace("~", "~0").replace("/", "~1") for part in err["loc"]
         )
-        faults.append(Fault(pointer, err["msg"]))
+        faults.append(Fault(pointer, err["msg"], str(err["type"])))
     return faults

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from structlog.typing import FilteringBoundLogger
 
 from shared._errors import TaBridgeError
-from shared._problems import ProblemError, problem_from_error, problem_response
+from shared._problems import ProblemError, http_problem, problem_from_error, problem_response
 from shared._tracing import context_from_headers
 
 __all__ = [
@@ -83,35 +83,33 @@ def create_base_app(
     async def problems(request: web.Request, handler: _Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except ProblemError as problem:
-            return problem_response(problem, request.path)
+        except ProblemError as error:
+            problem = error
         except TaBridgeError as error:
-            return problem_response(problem_from_error(error), request.path)
+            problem = problem_from_error(error)
         except web.HTTPRequestEntityTooLarge:
-            return problem_response(
-                ProblemError(
-                    413,
-                    "payload_too_large",
-                    "Request body too large",
-                    f"the limit is {max_body_bytes} bytes",
-                ),
-                request.path,
+            problem = ProblemError(
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"the limit is {max_body_bytes} bytes",
             )
         except web.HTTPException as http:
             if http.status < 400:
                 raise
-            return problem_response(
-                ProblemError(http.status, _code_for(http.status), http.reason, http.text),
-                request.path,
-            )
+            problem = http_problem(http, request)
         except asyncio.CancelledError:
             raise
+        except ConnectionResetError:
+            # The client went away before the answer was written (e.g. `curl ... | head`):
+            # nothing wrong here. Raising on would have aiohttp log an error; the answer
+            # returned instead is never written (aiohttp sees the closed connection).
+            logger.info("client disconnected", path=request.path, method=request.method)
+            return web.Response(status=499, reason="Client Closed Request")
         except Exception:
             logger.exception("unhandled error", path=request.path, method=request.method)
-            return problem_response(
-                ProblemError(500, "internal_error", "Internal error", "the error was logged"),
-                request.path,
-            )
+            problem = ProblemError(500, "internal_error", "Internal error", "the error was logged")
+        return problem_response(problem, request.path)
 
     the_tracer = tracer or trace.NoOpTracer()
 
@@ -144,16 +142,6 @@ def create_base_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     return app
-
-
-def _code_for(status: int) -> str:
-    return {
-        404: "not_found",
-        405: "method_not_allowed",
-        406: "not_acceptable",
-        413: "payload_too_large",
-        415: "unsupported_media_type",
-    }.get(status, f"http_{status}")
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -1,4 +1,18 @@
-"""RFC 9457 problem details: the one shape every HTTP error of ta-bridge takes."""
+"""RFC 9457 problem details: the one shape every HTTP error of ta-bridge takes.
+
+Every service answers every error with the same document (`problem_document`):
+
+    {"type": "https://ta-bridge.wipo.int/problems/<code>", "code": "<code>",
+     "title": "...", "status": 422, "detail": "...", "instance": "/the/path",
+     "errors": [{"pointer": "/json/pointer", "message": "...", "code": "<fault code>"}]}
+
+`code` is snake_case and names the fault, not the service: the same fault gets the same
+code from every service and every method (`validation_failed` for a body that does not
+validate, on POST as on PATCH; `malformed_json`, `payload_too_large`, `not_found`,
+`method_not_allowed` with an `Allow` header, `unauthenticated`). `instance` is always the
+request's path. `errors` (only for invalid input) types each fault with its own code
+(pydantic's error type, e.g. `missing`, `int_parsing`, or `invalid`).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +24,20 @@ from aiohttp import web
 
 from shared._errors import Conflict, Fault, InvalidInput, NotFound, TaBridgeError
 
-__all__ = ["PROBLEM_TYPE_BASE", "ProblemError", "problem_from_error", "problem_response"]
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "PROBLEM_TYPE_BASE",
+    "ProblemError",
+    "http_problem",
+    "problem_document",
+    "problem_from_error",
+    "problem_response",
+]
 
 PROBLEM_TYPE_BASE = "https://ta-bridge.wipo.int/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+#: The code of a body (or query) that does not validate, whoever finds it.
+VALIDATION_FAILED = "validation_failed"
 
 
 class ProblemError(Exception):
@@ -40,23 +64,28 @@ class ProblemError(Exception):
         self.extra = extra or {}
 
 
-def problem_response(problem: ProblemError, instance: str | None = None) -> web.Response:
+def problem_document(problem: ProblemError, instance: str) -> dict[str, Any]:
+    """The JSON document of `problem`, answered for the request path `instance`."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + problem.code,
         "code": problem.code,
         "title": problem.title,
         "status": problem.status,
+        "detail": problem.detail or problem.title,
+        "instance": instance,
     }
-    if problem.detail:
-        body["detail"] = problem.detail
-    if instance:
-        body["instance"] = instance
     if problem.faults:
-        body["errors"] = [{"pointer": f.pointer, "message": f.message} for f in problem.faults]
+        body["errors"] = [
+            {"pointer": f.pointer, "message": f.message, "code": f.code} for f in problem.faults
+        ]
     body.update(problem.extra)
+    return body
+
+
+def problem_response(problem: ProblemError, instance: str) -> web.Response:
     return web.Response(
         status=problem.status,
-        body=orjson.dumps(body),
+        body=orjson.dumps(problem_document(problem, instance)),
         content_type=PROBLEM_CONTENT_TYPE,
         headers=problem.headers,
     )
@@ -66,11 +95,40 @@ def problem_from_error(error: TaBridgeError) -> ProblemError:
     """Map the domain error tree onto HTTP."""
     if isinstance(error, InvalidInput):
         status = error.http_status or 422
-        return ProblemError(status, error.code, "Invalid input", error.message, faults=error.faults)
+        # A plain InvalidInput is a validation failure like any other; subclasses that
+        # name a more precise fault keep their own code.
+        code = VALIDATION_FAILED if error.code == InvalidInput.code else error.code
+        return ProblemError(status, code, "Validation failed", error.message, faults=error.faults)
     if isinstance(error, NotFound):
         return ProblemError(error.http_status or 404, error.code, "Not found", str(error))
     if isinstance(error, Conflict):
         status = error.http_status or 409
         title = "Precondition failed" if status == 412 else "Conflict"
         return ProblemError(status, error.code, title, str(error))
-    return ProblemError(500, error.code, "Internal error", "the error was logged")
+    return ProblemError(500, "internal_error", "Internal error", "the error was logged")
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def http_problem(http: web.HTTPException, request: web.Request) -> ProblemError:
+    """The problem for an aiohttp HTTP error (no route, wrong method, ...)."""
+    status = http.status
+    code = _HTTP_CODES.get(status, f"http_{status}")
+    headers: dict[str, str] = {}
+    if isinstance(http, web.HTTPMethodNotAllowed):
+        allowed = sorted(http.allowed_methods)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}"
+    elif status == 404:
+        detail = f"nothing at {request.path}"
+    else:
+        detail = http.text.removeprefix(f"{status}: ") if http.text else http.reason
+    return ProblemError(status, code, http.reason, detail, headers=headers)

@@ -31,6 +31,14 @@ class Delivery:
     headers: Mapping[str, str]
     body: bytes
     verified: bool
+    duplicate: bool = False
+    """A verified delivery whose webhook-id was already handled (a retry or a redrive)."""
+
+    @property
+    def redelivery(self) -> int:
+        """The redrive number the notifier sent (`webhook-redelivery`), 0 for a first delivery."""
+        value = self.headers.get("webhook-redelivery", "0")
+        return int(value) if value.isdigit() else 0
 
     @property
     def webhook_id(self) -> str:
@@ -90,7 +98,9 @@ class WebhookReceiver:
     The signing secret is only known once the subscription exists (`trust(secret)`); a
     delivery that arrives earlier waits up to `secret_wait` seconds for it, then gets a 503
     so the notifier retries. Every delivery is recorded in `deliveries` and passed to
-    `on_delivery`; `wait_for` blocks until one matches.
+    `on_delivery`; `wait_for` blocks until one matches. Delivery is at least once, so the
+    receiver de-duplicates on `webhook-id` as a partner should: a verified delivery whose id
+    was handled before is marked `duplicate` (and still answered 204).
     """
 
     def __init__(
@@ -107,6 +117,7 @@ class WebhookReceiver:
         self._on_delivery = on_delivery
         self._secret_wait = secret_wait
         self._secrets: list[str] = []
+        self._handled: set[str] = set()
         self._trusted = asyncio.Event()
         self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -163,7 +174,11 @@ class WebhookReceiver:
             except TimeoutError:
                 return web.Response(status=503, text="no signing secret yet")
         verified = verify_signature(self._secrets, headers, body, now=time.time())
-        delivery = Delivery(headers=headers, body=body, verified=verified)
+        msg_id = headers.get("webhook-id", "")
+        duplicate = verified and msg_id in self._handled
+        if verified:
+            self._handled.add(msg_id)
+        delivery = Delivery(headers=headers, body=body, verified=verified, duplicate=duplicate)
         async with self._arrived:
             self.deliveries.append(delivery)
             self._arrived.notify_all()

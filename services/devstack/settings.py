@@ -23,12 +23,22 @@ class RunSettings(CommonSettings):
         description="SQLite files, logs/ and traces/ (relative to the checkout).",
         validation_alias="TABRIDGE_RUN_DIR",
     )
+    dev_webhook_allowlist: str = Field(
+        default="127.0.0.1:8099",
+        description="Comma-separated host:port (or CIDR) entries `make run` adds to the "
+        "notifier's NOTIFIER_ALLOWLIST besides its own receiver, so that a webhook receiver "
+        "of your own on loopback can be subscribed in development. Empty: none.",
+        validation_alias="TABRIDGE_DEV_WEBHOOK_ALLOWLIST",
+    )
     ready_timeout_seconds: float = Field(
         default=120.0, gt=0, validation_alias="TABRIDGE_READY_TIMEOUT"
     )
     stop_deadline_seconds: float = Field(
         default=60.0, gt=0, validation_alias="TABRIDGE_STOP_DEADLINE"
     )
+
+    def dev_allowlist(self) -> list[str]:
+        return [entry.strip() for entry in self.dev_webhook_allowlist.split(",") if entry.strip()]
 
     def ports(self) -> dict[str, int]:
         return {

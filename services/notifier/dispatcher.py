@@ -311,6 +311,10 @@ class Dispatcher:
                 body=head.body,
             )
             headers["content-type"] = "application/json"
+            if head.generation:
+                # A redrive: the same webhook-id, numbered, so a receiver can tell it from
+                # a first delivery (and de-duplicate on the id either way).
+                headers["webhook-redelivery"] = str(head.generation)
             if head.traceparent:
                 headers["traceparent"] = head.traceparent
             result = await self._sender.send(

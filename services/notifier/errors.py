@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One fault in a request body: a JSON Pointer (RFC 6901) to it and what is wrong."""
+    """One fault in a request body: a JSON Pointer (RFC 6901) to it, what is wrong, and
+    its kind (pydantic's error type, or `invalid`)."""
 
     pointer: str
     message: str
+    code: str = "invalid"
 
 
 class NotifierError(Exception):

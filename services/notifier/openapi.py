@@ -53,7 +53,7 @@ class SubscriptionWithSecret(SubscriptionOut):
 
 class SubscriptionPage(_Out):
     items: list[SubscriptionOut]
-    next_after: str | None
+    next_cursor: str | None
 
 
 class AttemptOut(_Out):
@@ -81,6 +81,7 @@ class RedriveOut(_Out):
 class FieldFault(_Out):
     pointer: str
     message: str
+    code: str
 
 
 class Problem(BaseModel):
@@ -91,6 +92,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    instance: str
     errors: list[FieldFault] | None = None
 
 
@@ -155,7 +157,12 @@ def _operations() -> dict[str, Any]:
                 "summary": "The partner's subscriptions, by id, cursor-paginated",
                 "parameters": [
                     _LIMIT,
-                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "description": "next_cursor of the previous page",
+                        "schema": {"type": "string"},
+                    },
                 ],
                 "responses": {"200": _json("A page", SubscriptionPage), **_COMMON},
             },

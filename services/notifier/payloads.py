@@ -76,7 +76,7 @@ def parse(model: type[BodyT], data: object) -> BodyT:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = [
-            FieldError("/" + "/".join(str(part) for part in e["loc"]), e["msg"])
+            FieldError("/" + "/".join(str(part) for part in e["loc"]), e["msg"], str(e["type"]))
             for e in exc.errors()
         ]
         raise InvalidRequestError("the request body is not valid", errors) from exc

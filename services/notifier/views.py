@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from .errors import FieldError, InvalidRequestError
+from shared import Fault, InvalidQuery
+
 from .management import SubscriptionManager
 from .payloads import (
     CreateBody,
@@ -55,9 +56,9 @@ async def _partner(request: web.Request) -> Partner:
 def _limit(request: web.Request, default: int = 100) -> int:
     raw = request.query.get("limit", str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise InvalidRequestError(
-            "limit must be an integer from 1 to 500",
-            [FieldError("/query/limit", f"{raw!r} is not between 1 and {MAX_PAGE}")],
+        raise InvalidQuery(
+            f"limit must be a whole number from 1 to {MAX_PAGE}",
+            [Fault("/query/limit", f"{raw!r} is not between 1 and {MAX_PAGE}")],
         )
     return int(raw)
 
@@ -84,12 +85,12 @@ async def create(request: web.Request) -> web.StreamResponse:
 async def list_subscriptions(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     limit = _limit(request)
-    page = await request.app[MANAGER].list_owned(
-        partner, after=request.query.get("after"), limit=limit
-    )
-    next_after = page[-1].id if len(page) == limit else None
+    # `cursor` as in every list of ta-bridge (`after`, its former name, still works).
+    cursor = request.query.get("cursor") or request.query.get("after")
+    page = await request.app[MANAGER].list_owned(partner, after=cursor, limit=limit)
+    next_cursor = page[-1].id if len(page) == limit else None
     return web.json_response(
-        {"items": [subscription_json(s) for s in page], "next_after": next_after}
+        {"items": [subscription_json(s) for s in page], "next_cursor": next_cursor}
     )
 
 

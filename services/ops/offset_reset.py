@@ -90,7 +90,7 @@ async def reset_offsets(
     """
     ops = _ops(kafka)
     state, members = await group_members(ops, group)
-    if members:
+    if members and not dry_run:
         raise GroupActive(
             f"group {group!r} is {state} with {members} member(s): stop its consumers first"
         )

@@ -1,7 +1,8 @@
 """Partner authentication: `Authorization: Bearer <key>`, keys held as SHA-256 digests.
 
-Unknown partner and wrong key give the same 401, so the answer does not reveal which
-partner ids exist.
+A key that is valid for no partner gets 401 whatever the partner id, so an anonymous
+caller learns nothing about which partner ids exist; a caller holding a valid key who names
+a partner that is not configured gets 404 (a typo in the id is then not an auth failure).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from shared import ProblemError
 def _unauthorised(detail: str) -> ProblemError:
     return ProblemError(
         401,
-        "unauthorized",
-        "Unauthorized",
+        "unauthenticated",
+        "Authentication required",
         detail,
         headers={"WWW-Authenticate": 'Bearer realm="partner-feed"'},
     )
@@ -38,7 +39,13 @@ def authenticate(
     """The partner `partner_id`, if the request carries one of its keys; else 401."""
     key = bearer_key(request)
     partner = partners.get(partner_id)
-    if partner is None or not partner.accepts_key(key):
+    if partner is None:
+        if any(known.accepts_key(key) for known in partners.all()):
+            raise ProblemError(
+                404, "partner_not_found", "Not found", f"no partner {partner_id!r} is configured"
+            )
+        raise _unauthorised("the API key is not valid")
+    if not partner.accepts_key(key):
         raise _unauthorised("the API key is not valid for this partner")
     return partner
 

@@ -5,7 +5,9 @@
     python -m services.registry.cli keys revoke NAME
     python -m services.registry.cli migrate
 
-The database is the one the service uses (`DATABASE_URL`, else `REGISTRY_SQLITE_PATH`).
+The database is PostgreSQL when `DATABASE_URL` is set; else the SQLite file of the stack
+`make run` keeps (`var/run/registry.db`), `REGISTRY_SQLITE_PATH` when set, or the one of
+`--var DIR` (`DIR/registry.db`). The store opened is named on stderr.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from services.registry.app import open_database
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.settings import RegistrySettings
 from shared import Conflict, NotFound, load_settings
+from shared._state_dir import store_path
 
 
 async def _run(args: argparse.Namespace, settings: RegistrySettings) -> int:
@@ -51,6 +54,11 @@ async def _run(args: argparse.Namespace, settings: RegistrySettings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.registry.cli")
+    parser.add_argument(
+        "--var",
+        metavar="DIR",
+        help="state directory of the stack (default: var/run, where make run keeps it)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply pending schema migrations")
     keys = commands.add_parser("keys", help="manage API keys")
@@ -63,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     revoke = actions.add_parser("revoke")
     revoke.add_argument("name")
     args = parser.parse_args(argv)
-    return asyncio.run(_run(args, load_settings(RegistrySettings)))
+    settings = load_settings(RegistrySettings)
+    if settings.database_url:
+        print("# store: PostgreSQL (DATABASE_URL)", file=sys.stderr)
+    else:
+        path = store_path("registry.db", variable="REGISTRY_SQLITE_PATH", var=args.var)
+        settings = settings.model_copy(update={"sqlite_path": path})
+        print(f"# store: {path}", file=sys.stderr)
+    return asyncio.run(_run(args, settings))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from multidict import MultiMapping
 
 from services.registry.query import MAX_LIMIT, ActivityQuery, decode_cursor
-from shared import Fault, InvalidInput
+from shared import Fault, InvalidInput, InvalidQuery
 from shared.domain import Category, Stage, Status
 
 T = TypeVar("T")
@@ -46,6 +46,8 @@ def _moment(text: str) -> datetime:
 
 def _ranged(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
+        if not text.strip().lstrip("-").isdigit():
+            raise ValueError(f"not a whole number; give one between {low} and {high}")
         value = int(text)
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -118,5 +120,5 @@ def parse_query(params: MultiMapping[str]) -> ActivityQuery:
         "after_number": after,
     }
     if faults:
-        raise InvalidInput("invalid query parameters", faults)
+        raise InvalidQuery("invalid query parameters", faults)
     return ActivityQuery(**fields)

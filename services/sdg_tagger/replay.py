@@ -1,16 +1,19 @@
 """Re-tag every activity after a model change: replay the activity topic from the start.
 
-    python -m services.sdg_tagger.replay [--group NAME] [--timeout SECONDS]
+    python -m services.sdg_tagger.replay [--group NAME] [--timeout SECONDS] [--var DIR]
 
 Runs the service's own consumer (same handlers, same `TAGGER_DB_PATH` store, same topics)
 in a fresh consumer group, `sdg-tagger-replay-<UTC time>` unless `--group` names one,
 which reads the activity topic from its first offset. It stops once it has handled every
 record that was on the topic when it started, and prints a JSON summary.
 
-It emits a tags event only where the new model's result differs from the last one emitted
-for the activity's current version (see `emission`); older versions and withdrawn
-activities emit nothing. It may run while the service runs: both share the store, and
-the service's own group offsets are left untouched.
+The store is the one of the stack `make run` keeps (`var/run/sdg-tagger.db`), unless
+`TAGGER_DB_PATH` or `--var DIR` names another (it is named on stderr): with an empty store
+every result would count as changed. It emits a tags event only where the new model's
+result differs from the last one emitted for the activity's current version (see
+`emission`); older versions and withdrawn activities emit nothing. It may run while the
+service runs (under `make run` too): both share the store, and the service's own group
+offsets are left untouched.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from shared import (
     build_observability,
     load_settings,
 )
+from shared._state_dir import store_path
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, namespaced
 
 __all__ = ["ReplayIncomplete", "ReplaySummary", "main", "replay"]
@@ -120,8 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--group", help="consumer group to use (default: a fresh one)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    parser.add_argument(
+        "--var",
+        metavar="DIR",
+        help="state directory of the stack (default: var/run, where make run keeps it)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(TaggerSettings)
+    path = store_path("sdg-tagger.db", variable="TAGGER_DB_PATH", var=args.var)
+    settings = settings.model_copy(update={"db_path": path})
+    print(f"# store: {path}", file=sys.stderr)
+
     try:
         summary = asyncio.run(replay(settings, group_id=args.group, within=args.timeout))
     except ReplayIncomplete as exc:

@@ -51,6 +51,10 @@ class Console:
         state = data.get("state") if isinstance(data, dict) else None
         title = state.get("title", {}).get("en", "") if isinstance(state, dict) else ""
         mark = "verified" if delivery.verified else "SIGNATURE INVALID"
+        if delivery.redelivery:
+            mark += f" (redelivery {delivery.redelivery})"
+        if delivery.duplicate:
+            mark += ", already handled: ignored"
         self.line(
             f"    webhook {mark}: {kind} {event.get('subject', '?')}"
             + (f" {title!r}" if title else "")

@@ -10,10 +10,10 @@ import aiohttp
 
 from services.devstack.errors import StackError
 
-#: (partner id, file in deploy/demo-data/partners, content type)
+#: (partner id, file in deploy/demo-data/partners, content type); the demo partner `tfm` is
+#: pulled from its source URL instead (`pull_partner`).
 PARTNER_FILES: tuple[tuple[str, str, str], ...] = (
     ("unops", "unops-activities.xml", "application/xml"),
-    ("tfm", "tfm-export.json", "application/json"),
     ("eac", "eac-projects.csv", "text/csv"),
 )
 
@@ -24,6 +24,19 @@ class Imported:
     file: str
     status: str
     counts: dict[str, int]
+
+
+async def pull_partner(
+    http: aiohttp.ClientSession, feed_url: str, key: str, partner: str
+) -> dict[str, Any]:
+    """`POST /v1/partners/{partner}/pull`: the pull's outcome. Raises StackError on refusal."""
+    async with http.post(
+        f"{feed_url}/v1/partners/{partner}/pull", headers={"Authorization": f"Bearer {key}"}
+    ) as response:
+        if response.status != 200:
+            raise StackError(f"pull of {partner}: HTTP {response.status} {await response.text()}")
+        outcome: dict[str, Any] = await response.json()
+    return outcome
 
 
 async def import_partner_files(

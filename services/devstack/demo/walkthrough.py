@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
@@ -15,15 +16,34 @@ from services.devstack.demo.activities import (
 )
 from services.devstack.demo.activities import seed as seed_activities
 from services.devstack.demo.console import Console
-from services.devstack.demo.imports import import_partner_files
+from services.devstack.demo.imports import import_partner_files, pull_partner
 from services.devstack.demo.keys import DemoKeys
 from services.devstack.demo.subscription import DESCRIPTION, NotifierClient
 from services.devstack.receiver import WebhookReceiver
 from services.devstack.stack import Stack
 
 COMMUNITIES = ("EAC",)
+PULLED_PARTNER = "tfm"
+
 DEMO_ACTIVITY = "National IP strategy for Kenya"
 WEBHOOK_WAIT_SECONDS = 30.0
+FEED_WAIT_SECONDS = 30.0
+
+
+async def feed_has(
+    http: aiohttp.ClientSession, feed_url: str, activity_ids: list[str], *, poll: float = 0.25
+) -> bool:
+    """Whether partner-feed's IATI feed lists every one of `activity_ids` within the wait."""
+    wanted = [f"XI-IATI-WIPO-{activity_id}" for activity_id in activity_ids]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FEED_WAIT_SECONDS):
+            while True:
+                async with http.get(f"{feed_url}/v1/feeds/iati.xml") as response:
+                    text = await response.text() if response.status == 200 else ""
+                if all(identifier in text for identifier in wanted):
+                    return True
+                await asyncio.sleep(poll)
+    return False
 
 
 async def demo(
@@ -59,12 +79,23 @@ async def demo(
     for item in seeded:
         console.detail(f"{item.id}  {item.title}")
 
+    # Partner records are linked to the activities partner-feed knows: let it catch up first.
+    if not await feed_has(http, stack.url("partner-feed"), [s.id for s in seeded]):
+        console.detail(
+            f"partner-feed has not published every demo activity within {FEED_WAIT_SECONDS:.0f} s;"
+            " partner records imported now may stay unlinked"
+        )
     console.step("partner-feed: importing deploy/demo-data/partners/")
     for imported in await import_partner_files(
         http, stack.url("partner-feed"), keys.partner, data / "partners"
     ):
         counts = ", ".join(f"{k} {v}" for k, v in imported.counts.items() if v)
         console.detail(f"{imported.partner:6} {imported.file}: {imported.status} ({counts})")
+    pulled = await pull_partner(http, stack.url("partner-feed"), keys.partner, PULLED_PARTNER)
+    console.detail(
+        f"{PULLED_PARTNER:6} pulled from its source URL: {pulled['outcome']}"
+        + (f" (HTTP {pulled['http_status']})" if pulled.get("http_status") else "")
+    )
 
     target = next((s for s in seeded if s.title == DEMO_ACTIVITY), seeded[0])
     change = await record_consultation(registry, target.id)

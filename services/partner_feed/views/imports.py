@@ -21,13 +21,11 @@ from services.partner_feed.partners import FORMATS, REGIONAL
 from services.partner_feed.pipeline import NotHeld
 from services.partner_feed.spool import spool
 from services.partner_feed.state import IMPORT_STORE, IMPORTS, PARTNERS, SETTINGS
-from shared import Fault, ProblemError, json_response
+from shared import Fault, InvalidQuery, ProblemError, json_response
 
 
-def _bad_query(pointer: str, message: str) -> ProblemError:
-    return ProblemError(
-        400, "invalid_query", "Invalid query", message, faults=[Fault(pointer, message)]
-    )
+def _bad_query(name: str, message: str) -> InvalidQuery:
+    return InvalidQuery(message, [Fault(f"/query/{name}", message)])
 
 
 async def upload(request: web.Request) -> web.Response:

@@ -54,6 +54,7 @@ async def test_receiver_down_then_back_gets_everything_in_order(
         assert order == [0, 1, 2, 3]
     for r in got:
         Webhook(subscription.current_secret).verify(r.body, r.headers)
+        assert "webhook-redelivery" not in {name.lower() for name in r.headers}  # first sends
 
 
 async def test_exhausted_delivery_is_dead_lettered_and_redriven_with_same_id(
@@ -89,6 +90,9 @@ async def test_exhausted_delivery_is_dead_lettered_and_redriven_with_same_id(
     assert len(redriven) == 1
     (got,) = await receiver.wait_for(1)
     assert got.event_id == dead_delivery.event_id
+    # the same webhook-id, marked as the first redrive, so the receiver can tell
+    headers = {name.lower(): value for name, value in got.headers.items()}
+    assert headers["webhook-redelivery"] == "1"
 
 
 async def test_slow_endpoint_does_not_delay_others(harness: Harness, receivers: Receivers) -> None:

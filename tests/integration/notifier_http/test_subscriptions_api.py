@@ -142,7 +142,8 @@ async def test_validation_errors_point_at_the_fault(harness: Harness) -> None:
         not_json = await client.post(
             "/v1/subscriptions", data=b"{", headers={**A, "Content-Type": "application/json"}
         )
-        assert not_json.status == 422
+        assert not_json.status == 400
+        assert (await not_json.json())["code"] == "malformed_json"
 
 
 SSRF_URLS = [

@@ -260,7 +260,7 @@ async def test_ssrf_bypass_urls_are_refused_and_rebinding_is_caught(
                 headers=AUTH,
             )
             assert response.status == 422, template
-            assert (await response.json())["code"] == "unsafe-target"
+            assert (await response.json())["code"] == "unsafe_target"
         sub = await service.subscribe(f"http://hooks.partner.test:{receiver.port}/hook")
         resolver.answers["hooks.partner.test"] = "127.0.0.1"  # DNS rebinding after vetting
         await service.publish(change(activity(3)))

@@ -41,10 +41,13 @@ async def _post(
 
 async def test_uploads_need_the_partners_key(service: FeedService) -> None:
     status, problem = await _post(service, {"partner": "unctad"}, {})
-    assert (status, problem["code"]) == (401, "unauthorized")
+    assert (status, problem["code"]) == (401, "unauthenticated")
     status, _ = await _post(service, {"partner": "unctad"}, service.auth("eac"))
     assert status == 401
-    status, _ = await _post(service, {"partner": "nobody"}, service.auth("eac"))
+    # a valid key naming a partner that is not configured: 404, not an auth failure
+    status, problem = await _post(service, {"partner": "nobody"}, service.auth("eac"))
+    assert (status, problem["code"]) == (404, "partner_not_found")
+    status, _ = await _post(service, {"partner": "nobody"}, {"Authorization": "Bearer wrong"})
     assert status == 401
     status, problem = await _post(service, {}, service.auth("eac"))
     assert (status, problem["code"]) == (400, "invalid_query")
@@ -52,7 +55,7 @@ async def test_uploads_need_the_partners_key(service: FeedService) -> None:
         service, {"partner": "unctad", "format": "pdf"}, service.auth("unctad")
     )
     assert status == 400 and problem["errors"] == [
-        {"pointer": "format", "message": problem["detail"]}
+        {"pointer": "/query/format", "message": problem["detail"], "code": "invalid"}
     ]
     status, problem = await _post(
         service, {"partner": "unctad", "format": "regional-csv"}, service.auth("unctad")

@@ -78,14 +78,18 @@ async def test_errors_are_problem_documents(server: TestServer) -> None:
             assert resp.status == 422
             assert resp.content_type == "application/problem+json"
             body = await resp.json(content_type=None)
-            assert body["errors"] == [{"pointer": "/title/en", "message": "must not be empty"}]
-            assert body["type"].endswith("/invalid_input")
+            assert body["errors"] == [
+                {"pointer": "/title/en", "message": "must not be empty", "code": "invalid"}
+            ]
+            assert body["type"] == "https://ta-bridge.wipo.int/problems/validation_failed"
+            assert body["instance"] == "/invalid"
         async with http.get(server.make_url("/missing")) as resp:
             assert resp.status == 404
             assert "TA-2026-000001" in (await resp.json(content_type=None))["detail"]
         async with http.get(server.make_url("/nowhere")) as resp:
             assert resp.status == 404
             assert resp.content_type == "application/problem+json"
+            assert "/nowhere" in (await resp.json(content_type=None))["detail"]
         async with http.get(server.make_url("/crash")) as resp:
             assert resp.status == 500
             assert "secret" not in await resp.text()
