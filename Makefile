@@ -74,6 +74,11 @@ bench-registry: venv
 bench-sdg: venv
 	$(BIN)/python tools/bench_sdg.py
 
+# Rebuild the shipped SDG model (services/sdg_tagger/model/) from ../shared/data/sdg.
+.PHONY: train-sdg
+train-sdg: venv
+	$(BIN)/python tools/train_sdg.py
+
 bench-ingest: venv
 	$(BIN)/python -m tools.bench_ingest
 

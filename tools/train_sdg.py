@@ -96,8 +96,8 @@ def aurora_queries(query_dir: Path) -> dict[str, Any]:
                 if e.get("type") == "uri"
             ]
             target = uris[0].rsplit("/", 1)[-1] if uris else ""
-            if not target.startswith(f"{goal}."):
-                target = ""
+            if not re.fullmatch(rf"{goal}\.(?:[1-9]\d?|[a-d])", target):
+                target = ""  # a query for the goal as a whole (e.g. "13.0")
             for line in definition.iter(f"{AURORA_NS}query-line"):
                 text = re.sub(r"\s+", " ", line.text or "").strip()
                 if line.get("field") == "TITLE-ABS-KEY" and text:

@@ -113,7 +113,7 @@ def select_targets(
             if goal not in goals:
                 continue
             support = hit.goals[goal]
-            rule = f"knowledge.{hit.rule_id}"
+            rule = hit.rule
             found = candidates.get(target)
             if found is None:
                 candidates[target] = TargetCandidate(

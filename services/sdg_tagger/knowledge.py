@@ -125,6 +125,12 @@ class RuleHit:
     matched_terms: tuple[str, ...]
     goals: Mapping[int, float]
     targets: tuple[str, ...]
+    source: str = "knowledge"  # "aurora" for an Aurora query line that proposes a target
+
+    @property
+    def rule(self) -> str:
+        """The rule id reported as evidence, e.g. ``knowledge.tisc`` or ``aurora.6.1``."""
+        return f"{self.source}.{self.rule_id}"
 
 
 class KnowledgeMap:

@@ -2,12 +2,15 @@
 
 Outcomes:
 
-- ``tagged`` — English (or undetermined Latin-script) text: statistical model and IP
-  knowledge rules both applied.
-- ``knowledge_only`` — French or Spanish text: the statistical model is English-only, so
+- ``tagged`` — English (or undetermined Latin-script) text, or French, Spanish, Arabic,
+  Russian or Chinese text read by the model through its word table for that language
+  (``notes`` says so; evidence words read ``pauvreté→poverty``): statistical model, Aurora
+  queries and IP knowledge rules applied.
+- ``knowledge_only`` — French or Spanish text none of whose words the word table knows:
   only the multilingual IP knowledge terms were applied; goals come from rules alone.
-- ``unsupported_language`` — Arabic, Russian, Chinese or another script: nothing was
-  computed; only curated tags are returned.
+- ``unsupported_language`` — another language or script (e.g. Portuguese, Greek), or an
+  Arabic/Russian/Chinese text with no known word: nothing was computed; only curated tags
+  are returned.
 - ``empty`` — no words at all: only curated tags are returned.
 
 ``truncated`` is orthogonal: the text was longer than ``max_characters`` and only its
@@ -53,7 +56,11 @@ class Evidence(_Frozen):
 
     Rule ids: ``model.threshold`` (model probability reached the goal's threshold),
     ``knowledge.<rule id>`` (a rule of ``knowledge/ip_sdg_map.yaml`` fired),
-    ``target.similarity`` (nearest target of an assigned goal), ``curated``,
+    ``aurora.<target>`` (an Aurora Universities Network query line for that target fired
+    on the text; ``aurora.<goal>`` for a goal-wide line), ``model.below_best`` (the model's
+    probability passed the threshold but stayed far below the text's best goal, so the
+    goal was not assigned), ``target.similarity`` (nearest target of an assigned goal),
+    ``curated``,
     ``curated.via_target`` (goal implied by a curated target), ``curation.overrides``
     (a computed tag set aside because curated tags were given), ``limit.max_targets``.
     """

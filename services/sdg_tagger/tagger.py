@@ -62,6 +62,7 @@ class SdgTagger:
         self.knowledge = KnowledgeMap.from_yaml(knowledge_source, catalogue)
         self.max_characters = max_characters
         self.relative_ratio = artifact.relative_ratio
+        self.queries = queries
         self._classifier = LinearClassifier(
             space,
             artifact.weights,
@@ -186,7 +187,9 @@ class SdgTagger:
                     )
         # A target whose Aurora query fired is proposed under its goal, as a rule's is.
         target_hits = [
-            RuleHit(f"aurora.{q.target}", q.matched, {q.goal: _QUERY_TARGET_SUPPORT}, (q.target,))
+            RuleHit(
+                q.target, q.matched, {q.goal: _QUERY_TARGET_SUPPORT}, (q.target,), source="aurora"
+            )
             for q in query_hits
             if q.target and self.catalogue.has_target(q.target)
         ]
