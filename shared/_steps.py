@@ -359,12 +359,20 @@ class DeadLetters:
         self._group = group
         self._tally = tally
         self._log = logger
+        self._ok = 0
 
     def ok(self, count: int = 1) -> None:
-        """`count` records were done without a dead letter."""
-        self.window.record_ok(count)
+        """`count` records were done without a dead letter (told to the window in one go,
+        before the next dead letter is judged, or at the end of the batch)."""
+        self._ok += count
+
+    def flush(self) -> None:
+        if self._ok:
+            self.window.record_ok(self._ok)
+            self._ok = 0
 
     async def send(self, record: Record, error: BaseException, *, attempts: int) -> None:
+        self.flush()
         self.window.record(dead_lettered=True)
         reason = self.window.exceeded()
         if reason is not None:
