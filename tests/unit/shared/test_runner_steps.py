@@ -243,7 +243,7 @@ async def test_tally_applies_a_batch_of_counts_once(steps: Steps) -> None:
     steps.tally.skipped[(TOPIC, "duplicate")] += 2
     steps.tally.failed[(TOPIC, "ValueError")] += 1
     steps.tally.dead_lettered[TOPIC] += 1
-    steps.tally.latencies.append((route, 0.002))
+    steps.tally.latencies.append((route.latency, 0.002))
     assert steps.counter("tabridge_events_handled_total", group=GROUP, topic=TOPIC,
                          type=route.family) == 0, "nothing before the flush"  # fmt: skip
     steps.tally.flush()
@@ -254,6 +254,30 @@ async def test_tally_applies_a_batch_of_counts_once(steps: Steps) -> None:
     assert steps.counter("tabridge_events_failed_total", **labels, error="ValueError") == 1
     assert steps.counter("tabridge_events_dead_lettered_total", **labels) == 1
     assert steps.counter("tabridge_handler_seconds_count", **labels) == 1
+
+
+def test_tally_buckets_latencies_as_observe_would() -> None:
+    values = [0.0, 0.0005, 0.0007, 0.001, 0.3, 7.0, 99.0, 0.05]
+    one, bulk = CollectorRegistry(), CollectorRegistry()
+    single = PipelineMetrics(one).handler_seconds.labels("g", "t")
+    for value in values:
+        single.observe(value)
+    tally = Tally(PipelineMetrics(bulk), "g")
+    child = tally._metrics.handler_seconds.labels("g", "t")
+    tally.latencies.extend((child, value) for value in values)
+    tally.flush()
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, s.labels.get("le", "")): s.value
+            for metric in registry.collect()
+            if metric.name == "tabridge_handler_seconds"
+            for s in metric.samples
+            if not s.name.endswith("_created")
+        }
+
+    assert samples(bulk) == samples(one)
+    assert samples(bulk)[("tabridge_handler_seconds_count", "")] == len(values)
 
 
 # -- tracing --------------------------------------------------------------------------
