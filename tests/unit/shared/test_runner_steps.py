@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import random
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -24,6 +27,7 @@ from shared import (
     EventCatalog,
     EventPublisher,
     InvalidInput,
+    JsonlSpanExporter,
     MemoryBroker,
     MemoryDedup,
     MemoryRecord,
@@ -649,3 +653,27 @@ async def test_memory_cluster_ops_answer_like_the_kafka_adapter() -> None:
     assert await transport.describe_group("g") == ("Stable", 1)
     with pytest.raises(CommitRefused):
         await transport.commit_group_offsets("g", {p0: 0})
+
+
+async def test_recorded_spans_export_as_otlp_and_json_lines(steps: Steps, tmp_path: Path) -> None:
+    records = await steps.records(2)
+    items = steps.items(records, router_of(nothing))
+    tracing = TraceRecords(steps.tracer, GROUP)
+    for item in items:
+        tracing.open(item)
+        item.failed(RetryableError("busy"))
+        tracing.close(item)
+    tracing.batch(items, [TOPIC], started_ns=1)
+    spans = steps.exporter.get_finished_spans()
+    request = encode_spans(spans)
+    encoded = [s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert len(encoded) == len(spans) == 5, "a send, two process spans, one batch span"
+    [batch] = [s for s in encoded if s.name == f"{TOPIC} batch"]
+    assert len(batch.links) == 2
+    [process, _] = [s for s in encoded if s.name == f"{TOPIC} process"]
+    assert [e.name for e in process.events] == ["exception"]
+    exporter = JsonlSpanExporter(tmp_path / "steps.jsonl")
+    exporter.export(spans)
+    lines = (tmp_path / "steps.jsonl").read_text().splitlines()
+    assert len(lines) == 5
+    assert all(json.loads(line)["trace_id"] for line in lines)
