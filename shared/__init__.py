@@ -34,6 +34,7 @@ from shared._lifecycle import (
     consumer_context,
     publisher_context,
     serve,
+    settle_heap,
     topics_context,
 )
 from shared._logging import configure_logging
@@ -187,6 +188,7 @@ __all__ = [
     "read_json",
     "read_model",
     "serve",
+    "settle_heap",
     "split_type",
     "topics_context",
     "trace_headers",

@@ -16,7 +16,8 @@ flows through every record and log line, but only sampled traces make recording 
 Each round runs the three paths back to back on fresh topics, in a rotating order (a
 shared machine drifts), and the ratios are taken within the round; the medians over the
 rounds are reported. The process CPU time per event is printed too: on a busy machine it
-says where the cost is when the wall clock wavers. The last line is
+says where the cost is when the wall clock wavers. The process's garbage collector is
+tuned as a service's is (`shared.settle_heap`), for both paths alike. The last line is
 `RATIO bench-transport <median every-trace ratio>` (the issue's goal: >= 0.60; >= 0.80
 head-sampled).
 """
@@ -52,6 +53,7 @@ from shared import (
     TopicSpec,
     configure_logging,
     parent_based_sampler,
+    settle_heap,
 )
 
 N = int(os.environ.get("BENCH_MESSAGES", "20000"))
@@ -193,6 +195,9 @@ async def _timed(run: object) -> tuple[float, float]:
 
 async def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    # The collector tuned as every service process has it (`shared.serve`): process-wide,
+    # so the raw baseline runs with it too.
+    settle_heap()
     transport = KafkaTransport(bootstrap)
     events = _events()
     rng = random.Random(20261201)  # noqa: S311 - trace ids for a benchmark

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import random
@@ -45,6 +46,7 @@ from shared import (
     configure_logging,
     format_traceparent,
     parse_traceparent,
+    settle_heap,
 )
 from shared._commit import CommitState, Committer, CommitTracker, LagGauges, Rebalance
 from shared._policies import DlqWindow
@@ -677,3 +679,14 @@ async def test_recorded_spans_export_as_otlp_and_json_lines(steps: Steps, tmp_pa
     lines = (tmp_path / "steps.jsonl").read_text().splitlines()
     assert len(lines) == 5
     assert all(json.loads(line)["trace_id"] for line in lines)
+
+
+def test_settle_heap_freezes_start_up_and_collects_young_objects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_heap(12_345)
+        assert gc.get_threshold()[0] == 12_345
+        assert gc.get_freeze_count() > 0, "start-up objects are out of the collector's way"
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
