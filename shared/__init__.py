@@ -35,6 +35,7 @@ from shared._lifecycle import (
     consumer_context,
     publisher_context,
     serve,
+    settle_heap,
     topics_context,
 )
 from shared._logging import configure_logging
@@ -189,6 +190,7 @@ __all__ = [
     "read_json",
     "read_model",
     "serve",
+    "settle_heap",
     "split_type",
     "topics_context",
     "trace_headers",

@@ -250,6 +250,7 @@ class ConsumerRunner:
             if self._dedup is not None and done_ids:
                 await self._dedup.remember(done_ids)
             self._tally.flush()
+            self._dead_letters.flush()
             self._trace.batch(items, sorted({tp.topic for tp in batch}), started_ns)
         if self._consumer is not None:
             self._lag.update(self._consumer, self._tracker)

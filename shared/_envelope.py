@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from shared._errors import Fault, InvalidEvent
 
@@ -35,6 +36,7 @@ _KNOWN = {
 }
 
 _KNOWN_PRESENT = frozenset(_KNOWN)
+_NO_EXTENSIONS: Mapping[str, str] = MappingProxyType({})
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -154,23 +156,23 @@ class Envelope:
             )
         if value is None:
             raise InvalidEvent("event has no data", [Fault("value", "record value is empty")])
-        time = _parse_time(attrs.get("ce_time"))
-        extensions = (
-            {n[3:]: t for n, t in attrs.items() if n.startswith("ce_") and n not in _KNOWN}
-            if len(attrs) > len(_KNOWN_PRESENT.intersection(attrs))
-            else {}
+        get = attrs.get
+        extensions: Mapping[str, str] = (
+            _NO_EXTENSIONS
+            if _KNOWN_PRESENT.issuperset(attrs)
+            else {n[3:]: t for n, t in attrs.items() if n.startswith("ce_") and n not in _KNOWN}
         )
         return cls(
-            id=attrs["ce_id"],
-            source=attrs["ce_source"],
-            type=attrs["ce_type"],
-            data=value,
-            time=time,
-            subject=attrs.get("ce_subject"),
-            datacontenttype=attrs.get("content-type", JSON_CONTENT_TYPE),
-            traceparent=attrs.get("traceparent") or attrs.get("ce_traceparent"),
-            tracestate=attrs.get("tracestate") or attrs.get("ce_tracestate"),
-            extensions=extensions,
+            attrs["ce_id"],
+            attrs["ce_source"],
+            attrs["ce_type"],
+            value,
+            _parse_time(get("ce_time")),
+            get("ce_subject"),
+            get("content-type", JSON_CONTENT_TYPE),
+            get("traceparent") or get("ce_traceparent"),
+            get("tracestate") or get("ce_tracestate"),
+            extensions,
         )
 
 

@@ -67,6 +67,7 @@ class MemoryBroker:
         self._logs: dict[str, list[list[MemoryRecord]]] = {}
         self._groups: dict[str, _Group] = {}
         self._arrived = asyncio.Event()
+        self._waiting = 0
         self.available = True
 
     def create_topic(self, name: str, partitions: int | None = None) -> None:
@@ -101,8 +102,10 @@ class MemoryBroker:
             topic, partition, len(log), key, value, tuple(headers), int(time.time() * 1000)
         )
         log.append(record)
-        self._arrived.set()
-        self._arrived = asyncio.Event()
+        if self._waiting:
+            # Wake whoever waits for data; a fresh event for the next wait.
+            self._arrived.set()
+            self._arrived = asyncio.Event()
         return record
 
     def read(self, tp: TopicPartition, offset: int, limit: int) -> list[MemoryRecord]:
@@ -116,10 +119,13 @@ class MemoryBroker:
         return len(logs[tp.partition]) if logs and tp.partition < len(logs) else 0
 
     async def wait_for_data(self, seconds: float) -> None:
+        self._waiting += 1
         try:
             await asyncio.wait_for(self._arrived.wait(), seconds)
         except TimeoutError:
             return
+        finally:
+            self._waiting -= 1
 
     def group(self, group_id: str) -> _Group:
         return self._groups.setdefault(group_id, _Group())

@@ -59,6 +59,7 @@ def build_observability(
         otlp_endpoint=settings.otel_exporter_otlp_endpoint,
         trace_dir=settings.trace_dir,
         exporter=exporter,
+        sample_ratio=settings.trace_sample_ratio,
     )
     registry = CollectorRegistry()
     return Observability(

@@ -40,6 +40,12 @@ class Outgoing:
     traceparent: str | None = None
 
 
+def _fresh_ids(block: int = 256) -> Iterator[str]:
+    """Fresh event ids, made a block at a time (only as many blocks as are used)."""
+    while True:
+        yield from new_event_ids(block)
+
+
 class EventPublisher:
     """Publishes events as CloudEvents (binary mode) on an idempotent `acks=all` producer.
 
@@ -113,8 +119,7 @@ class EventPublisher:
             return []
         # What every item of the batch shares is made once: the fresh ids (one read of the
         # random source), the send time.
-        wanted = sum(1 for item in items if item.event_id is None)
-        ids = iter(new_event_ids(wanted)) if wanted else iter(())
+        ids = _fresh_ids()
         now = format_time(datetime.now(UTC)).encode()
         futures: list[asyncio.Future[Any]] = []
         # Consecutive items pinned to one trace (an outbox row's event and snapshot) share a

@@ -40,6 +40,16 @@ class CommonSettings(BaseSettings):
         "service ever creates a topic with the broker's defaults.",
         validation_alias="TABRIDGE_CREATE_TOPICS",
     )
+    trace_sample_ratio: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Share of the traces that start in this service to record (1.0: every "
+        "one, the default). Parent-based: a trace that began elsewhere is recorded here "
+        "exactly when it was recorded there, so a change's trace is kept or dropped whole. "
+        "Unset, the OpenTelemetry SDK's own `OTEL_TRACES_SAMPLER` applies.",
+        validation_alias="TABRIDGE_TRACE_SAMPLE_RATIO",
+    )
     trace_dir: str | None = Field(
         default=None,
         description="Where spans are kept as JSON lines when no OTLP endpoint is configured.",

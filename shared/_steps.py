@@ -14,11 +14,12 @@ runner (`shared._consumer`) owns the loop, and the commit policy lives in `_comm
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -91,7 +92,13 @@ class Item:
     parent: SpanContext | None = None
     span: SpanContext | None = None
     started_ns: int = 0
-    span_events: list[SpanEvent] = field(default_factory=list)
+    span_events: list[SpanEvent] | None = None
+    """What went wrong on the way (each failed attempt), for the record's span."""
+
+    def failed(self, exc: BaseException) -> None:
+        if self.span_events is None:
+            self.span_events = []
+        self.span_events.append(error_event(exc))
 
 
 class Abandoned(Exception):
@@ -227,14 +234,14 @@ class Tally:
         self.skipped: Counter[tuple[str, str]] = Counter()
         self.failed: Counter[tuple[str, str]] = Counter()
         self.dead_lettered: Counter[str] = Counter()
-        self.latencies: list[tuple[Route, float]] = []
+        self.latencies: list[tuple[Any, float]] = []
+        """(histogram child, seconds) pairs, observed together at the flush."""
 
     def flush(self) -> None:
         metrics, group = self._metrics, self._group
         for route, n in self.handled.items():
             route.handled.inc(n)
-        for route, seconds in self.latencies:
-            route.latency.observe(seconds)
+        _observe_all(self.latencies)
         for (topic, reason), n in self.skipped.items():
             metrics.skipped.labels(group, topic, reason).inc(n)
         for (topic, error), n in self.failed.items():
@@ -246,6 +253,34 @@ class Tally:
         self.skipped.clear()
         self.failed.clear()
         self.dead_lettered.clear()
+
+
+def _observe_all(latencies: Sequence[tuple[Any, float]]) -> None:
+    """Observe each (histogram child, seconds): per child, bucket counts are summed here and
+    added once each (prometheus_client's `observe` takes a lock and searches the buckets
+    per call); a child without the expected inner parts is observed one value at a time."""
+    by_child: dict[int, tuple[Any, list[float]]] = {}
+    for child, seconds in latencies:
+        entry = by_child.get(id(child))
+        if entry is None:
+            by_child[id(child)] = (child, [seconds])
+        else:
+            entry[1].append(seconds)
+    for child, values in by_child.values():
+        bounds = getattr(child, "_upper_bounds", None)
+        buckets = getattr(child, "_buckets", None)
+        total = getattr(child, "_sum", None)
+        if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+            for value in values:
+                child.observe(value)
+            continue
+        counts = [0] * len(bounds)
+        for value in values:
+            counts[bisect.bisect_left(bounds, value)] += 1
+        for index, count in enumerate(counts):
+            if count:
+                buckets[index].inc(count)
+        total.inc(sum(values))
 
 
 # -- tracing --------------------------------------------------------------------------
@@ -304,7 +339,7 @@ class TraceRecords:
                 "messaging.kafka.message.key": item.key or "",
                 "messaging.message.id": item.envelope.id,
             },
-            events=item.span_events,
+            events=item.span_events or (),
             status=Status(StatusCode.ERROR, str(error)) if error is not None else _OK,
         )
 
@@ -359,12 +394,20 @@ class DeadLetters:
         self._group = group
         self._tally = tally
         self._log = logger
+        self._ok = 0
 
     def ok(self, count: int = 1) -> None:
-        """`count` records were done without a dead letter."""
-        self.window.record_ok(count)
+        """`count` records were done without a dead letter (told to the window in one go,
+        before the next dead letter is judged, or at the end of the batch)."""
+        self._ok += count
+
+    def flush(self) -> None:
+        if self._ok:
+            self.window.record_ok(self._ok)
+            self._ok = 0
 
     async def send(self, record: Record, error: BaseException, *, attempts: int) -> None:
+        self.flush()
         self.window.record(dead_lettered=True)
         reason = self.window.exceeded()
         if reason is not None:
@@ -554,7 +597,7 @@ class RunHandlers:
                 if tp in revoked:
                     raise Abandoned from exc
                 item.event = event
-                item.span_events.append(error_event(exc))
+                item.failed(exc)
                 if await self._one(item, route, _single(handler), decoded=True):
                     assert item.envelope is not None
                     done_ids.append(item.envelope.id)
@@ -566,7 +609,7 @@ class RunHandlers:
             raise
         elapsed = time.perf_counter() - started
         self._tally.handled[route] += len(ready)
-        self._tally.latencies.append((route, elapsed))
+        self._tally.latencies.append((route.latency, elapsed))
         for item, _ in ready:
             self._trace.close(item)
             assert item.envelope is not None
@@ -621,7 +664,12 @@ class RunHandlers:
         token = self._trace.activate(item)
         started = time.perf_counter()
         try:
-            error, attempts = await self._attempts(item, event, handler)
+            try:
+                # The common case, without the retry machinery: one attempt that works.
+                await handler(event, self._context(item, 1))
+                error: Exception | None = None
+            except Exception as first:
+                error, attempts = await self._retries(item, event, handler, first)
         except Exception as exc:
             # As use_span does: an error is recorded; a cancellation (drain deadline) or
             # a stop during a retry wait (Abandoned) is not.
@@ -636,42 +684,47 @@ class RunHandlers:
         if error is not None:
             await self._dlq.send(item.record, error, attempts=attempts)
             return False
-        self._tally.handled[route] += 1
-        self._tally.latencies.append((route, time.perf_counter() - started))
+        tally = self._tally
+        tally.handled[route] += 1
+        tally.latencies.append((route.latency, time.perf_counter() - started))
         self._dlq.ok()
         return True
 
-    async def _attempts(
-        self, item: Item, event: Event, handler: Handler
+    async def _retries(
+        self, item: Item, event: Event, handler: Handler, first: Exception
     ) -> tuple[Exception | None, int]:
-        """Call `handler` until it succeeds or the policy gives up: (last error, attempts).
+        """After attempt 1 raised `first`: retry while the policy allows.
+
+        Returns (the last error or None once an attempt succeeded, attempts made).
 
         Raises:
             Abandoned: the runner is stopping while a retry waits.
         """
         record = item.record
-        attempt = 1
+        attempt, exc = 1, first
         while True:
+            self._tally.failed[(record.topic, type(exc).__name__)] += 1
+            item.failed(exc)
+            if not self._retry.is_retryable(exc) or attempt >= self._retry.max_attempts:
+                return exc, attempt
+            delay = self._retry.backoff(attempt, self._rng)
+            self._log.warning(
+                "handler failed; retrying",
+                topic=record.topic,
+                offset=record.offset,
+                attempt=attempt,
+                delay=round(delay, 3),
+                error=str(exc),
+            )
+            if await _wait_or_stop(self._stopping, delay):
+                raise Abandoned from exc
+            attempt += 1
             try:
                 await handler(event, self._context(item, attempt))
-                return None, attempt
-            except Exception as exc:
-                self._tally.failed[(record.topic, type(exc).__name__)] += 1
-                item.span_events.append(error_event(exc))
-                if not self._retry.is_retryable(exc) or attempt >= self._retry.max_attempts:
-                    return exc, attempt
-                delay = self._retry.backoff(attempt, self._rng)
-                self._log.warning(
-                    "handler failed; retrying",
-                    topic=record.topic,
-                    offset=record.offset,
-                    attempt=attempt,
-                    delay=round(delay, 3),
-                    error=str(exc),
-                )
-                if await _wait_or_stop(self._stopping, delay):
-                    raise Abandoned from exc
-                attempt += 1
+            except Exception as again:
+                exc = again
+                continue
+            return None, attempt
 
 
 def _single(handler: BatchHandler) -> Handler:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
+import json
 import random
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -24,6 +28,7 @@ from shared import (
     EventCatalog,
     EventPublisher,
     InvalidInput,
+    JsonlSpanExporter,
     MemoryBroker,
     MemoryDedup,
     MemoryRecord,
@@ -41,6 +46,7 @@ from shared import (
     configure_logging,
     format_traceparent,
     parse_traceparent,
+    settle_heap,
 )
 from shared._commit import CommitState, Committer, CommitTracker, LagGauges, Rebalance
 from shared._policies import DlqWindow
@@ -243,7 +249,7 @@ async def test_tally_applies_a_batch_of_counts_once(steps: Steps) -> None:
     steps.tally.skipped[(TOPIC, "duplicate")] += 2
     steps.tally.failed[(TOPIC, "ValueError")] += 1
     steps.tally.dead_lettered[TOPIC] += 1
-    steps.tally.latencies.append((route, 0.002))
+    steps.tally.latencies.append((route.latency, 0.002))
     assert steps.counter("tabridge_events_handled_total", group=GROUP, topic=TOPIC,
                          type=route.family) == 0, "nothing before the flush"  # fmt: skip
     steps.tally.flush()
@@ -254,6 +260,30 @@ async def test_tally_applies_a_batch_of_counts_once(steps: Steps) -> None:
     assert steps.counter("tabridge_events_failed_total", **labels, error="ValueError") == 1
     assert steps.counter("tabridge_events_dead_lettered_total", **labels) == 1
     assert steps.counter("tabridge_handler_seconds_count", **labels) == 1
+
+
+def test_tally_buckets_latencies_as_observe_would() -> None:
+    values = [0.0, 0.0005, 0.0007, 0.001, 0.3, 7.0, 99.0, 0.05]
+    one, bulk = CollectorRegistry(), CollectorRegistry()
+    single = PipelineMetrics(one).handler_seconds.labels("g", "t")
+    for value in values:
+        single.observe(value)
+    tally = Tally(PipelineMetrics(bulk), "g")
+    child = tally._metrics.handler_seconds.labels("g", "t")
+    tally.latencies.extend((child, value) for value in values)
+    tally.flush()
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, s.labels.get("le", "")): s.value
+            for metric in registry.collect()
+            if metric.name == "tabridge_handler_seconds"
+            for s in metric.samples
+            if not s.name.endswith("_created")
+        }
+
+    assert samples(bulk) == samples(one)
+    assert samples(bulk)[("tabridge_handler_seconds_count", "")] == len(values)
 
 
 # -- tracing --------------------------------------------------------------------------
@@ -625,3 +655,38 @@ async def test_memory_cluster_ops_answer_like_the_kafka_adapter() -> None:
     assert await transport.describe_group("g") == ("Stable", 1)
     with pytest.raises(CommitRefused):
         await transport.commit_group_offsets("g", {p0: 0})
+
+
+async def test_recorded_spans_export_as_otlp_and_json_lines(steps: Steps, tmp_path: Path) -> None:
+    records = await steps.records(2)
+    items = steps.items(records, router_of(nothing))
+    tracing = TraceRecords(steps.tracer, GROUP)
+    for item in items:
+        tracing.open(item)
+        item.failed(RetryableError("busy"))
+        tracing.close(item)
+    tracing.batch(items, [TOPIC], started_ns=1)
+    spans = steps.exporter.get_finished_spans()
+    request = encode_spans(spans)
+    encoded = [s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert len(encoded) == len(spans) == 5, "a send, two process spans, one batch span"
+    [batch] = [s for s in encoded if s.name == f"{TOPIC} batch"]
+    assert len(batch.links) == 2
+    [process, _] = [s for s in encoded if s.name == f"{TOPIC} process"]
+    assert [e.name for e in process.events] == ["exception"]
+    exporter = JsonlSpanExporter(tmp_path / "steps.jsonl")
+    exporter.export(spans)
+    lines = (tmp_path / "steps.jsonl").read_text().splitlines()
+    assert len(lines) == 5
+    assert all(json.loads(line)["trace_id"] for line in lines)
+
+
+def test_settle_heap_freezes_start_up_and_collects_young_objects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_heap(12_345)
+        assert gc.get_threshold()[0] == 12_345
+        assert gc.get_freeze_count() > 0, "start-up objects are out of the collector's way"
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
