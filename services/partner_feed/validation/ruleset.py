@@ -46,6 +46,8 @@ _PACKAGE = "services.partner_feed.validation.rulesets"
 STANDARD = "standard.json"
 ACTIVITY_CONTEXT = "/iati-activities/iati-activity"
 _LOOP_VAR = "loopvalue"
+MAX_LOOP_VALUES = 32
+"""Distinct ``foreach`` values (vocabularies) evaluated per loop case and element."""
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "critical": Severity.CRITICAL}
 
 
@@ -266,7 +268,10 @@ class Ruleset:
                     if needs is not None and present.isdisjoint(needs):
                         continue
                     if isinstance(item, _Loop):
-                        values = dict.fromkeys(str(v) for v in item.foreach(element))
+                        values = list(dict.fromkeys(str(v) for v in item.foreach(element)))
+                        # Vocabularies are codelists of a dozen codes; a hostile file with
+                        # thousands of distinct ones must not make evaluation quadratic.
+                        values = values[:MAX_LOOP_VALUES]
                         for case in item.cases:
                             for value in values:
                                 out += _run(case, element, today, locate, org_ids, value, memo)

@@ -279,3 +279,18 @@ def test_prefiltering_changes_no_finding() -> None:
 
     for activity in activities:
         assert run(standard_ruleset(), activity) == run(plain, activity)
+
+
+def test_loops_evaluate_a_bounded_number_of_vocabularies() -> None:
+    from services.partner_feed.validation.ruleset import MAX_LOOP_VALUES
+
+    sectors = "".join(
+        f'<sector code="a" vocabulary="v{i}" percentage="10"/>'
+        f'<sector code="b" vocabulary="v{i}" percentage="10"/>'
+        for i in range(200)
+    )
+    el = etree.fromstring(_activity('<recipient-country code="KE"/>' + SECTOR + sectors).encode())
+    found = standard_ruleset().evaluate(
+        el, today=TODAY, locate=lambda e: Location(line=e.sourceline)
+    )
+    assert [f.rule for f in found].count("2.1.2") == MAX_LOOP_VALUES
