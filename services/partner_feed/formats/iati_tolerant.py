@@ -6,8 +6,8 @@ and the mapping see it, so all three agree on the value read:
 * attribute values are trimmed (``code=" AF "``); the trim is reported under the Standard
   Ruleset's ``no_spaces`` rule where it has one for that attribute;
 * an empty attribute (``significance=""``) counts as absent, as the Datastore treats it;
-* ``xml:lang`` is read case-insensitively and ISO 639-2 codes (``eng``, ``fre``) as their
-  ISO 639-1 code (``en``, ``fr``);
+* ``xml:lang`` is read case-insensitively, ISO 639-2 codes (``eng``, ``fre``) as their
+  ISO 639-1 code (``en``, ``fr``) and tags with a region (``en-GB``) as their language;
 * codes are matched case-insensitively against their codelist (``1.A`` → ``1.a``,
   ``af`` → ``AF``) and rewritten to the codelist's spelling.
 
@@ -83,8 +83,10 @@ def canonical_code(name: str, code: str) -> str:
 
 
 def canonical_language(code: str) -> str:
-    lowered = code.strip().lower()
-    return ISO_639_2.get(lowered, lowered)
+    """``EN`` → ``en``, ``fre`` → ``fr``, ``en-GB`` → ``en`` (the codelist has no regions)."""
+    lowered = code.strip().lower().replace("_", "-")
+    primary = lowered.split("-", 1)[0]
+    return ISO_639_2.get(primary, primary) if primary else lowered
 
 
 def _warning(code: str, message: str, location: Location, rule: str | None = None) -> Finding:

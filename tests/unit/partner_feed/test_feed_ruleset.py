@@ -294,3 +294,12 @@ def test_loops_evaluate_a_bounded_number_of_vocabularies() -> None:
         el, today=TODAY, locate=lambda e: Location(line=e.sourceline)
     )
     assert [f.rule for f in found].count("2.1.2") == MAX_LOOP_VALUES
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"), [("EN", "en"), ("eng", "en"), ("fre", "fr"), ("en-GB", "en"), ("es", "es")]
+)
+def test_language_codes_are_read_as_iso_639_1(raw: str, read: str) -> None:
+    from services.partner_feed.formats.iati_tolerant import canonical_language
+
+    assert canonical_language(raw) == read
