@@ -243,9 +243,10 @@ def test_only_unusable_records_are_quarantined() -> None:
     assert reasons == [{"rule.identifier.missing"}, {"rule.identifier.ambiguous"}]
 
 
-def test_a_10x_activity_with_a_country_and_a_region_is_accepted() -> None:
+@pytest.mark.parametrize("version", ["1.03", "1.0", "1"])
+def test_a_10x_activity_with_a_country_and_a_region_is_accepted(version: str) -> None:
     legacy = (
-        '<iati-activity version="1.03" last-updated-datetime="2014-01-01T00:00:00">'
+        f'<iati-activity version="{version}" last-updated-datetime="2014-01-01T00:00:00">'
         "<iati-identifier>GB-CHC-1-a</iati-identifier>"
         '<reporting-org ref="GB-CHC-1" type="21">Charity</reporting-org>'
         "<title>Wells</title><description>Water</description>"
