@@ -262,11 +262,14 @@ class Ruleset:
         memo: _Memo = {}
         for ctx in self._contexts:
             for element in ctx.xpath(activity):
-                present = _present(element)
+                present: frozenset[str] | None = None
                 for item in ctx.cases:
                     needs = item.needs if isinstance(item, _Case) else None
-                    if needs is not None and present.isdisjoint(needs):
-                        continue
+                    if needs is not None:
+                        if present is None:
+                            present = _present(element)
+                        if present.isdisjoint(needs):
+                            continue
                     if isinstance(item, _Loop):
                         values = list(dict.fromkeys(str(v) for v in item.foreach(element)))
                         # Vocabularies are codelists of a dozen codes; a hostile file with
