@@ -8,6 +8,7 @@ than the 2.0x line is refused with :class:`UnsupportedVersion`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from services.partner_feed.formats.errors import Location, UnsupportedVersion
@@ -42,11 +43,15 @@ def detect_version(activity: Any, root_version: str | None) -> str:
     return "2.03"
 
 
+_LEGACY_SPELLINGS = re.compile(r"^1(?:\.0[0-9]?)?$")
+"""``1``, ``1.0``, ``1.00``: 1.0x files as some publishers label them."""
+
+
 def check_supported(version: str, location: Location) -> bool:
     """True for 1.0x (legacy mapping), False for 2.0x; raises for anything else."""
     if version in SUPPORTED_2X:
         return False
-    if version in LEGACY_1X or version == "1.0x":
+    if version in LEGACY_1X or version == "1.0x" or _LEGACY_SPELLINGS.match(version):
         return True
     raise UnsupportedVersion(
         f"IATI version {version!r} is not supported (read: 2.01-2.03, mapped: 1.01-1.05)",

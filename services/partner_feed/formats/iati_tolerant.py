@@ -6,8 +6,8 @@ and the mapping see it, so all three agree on the value read:
 * attribute values are trimmed (``code=" AF "``); the trim is reported under the Standard
   Ruleset's ``no_spaces`` rule where it has one for that attribute;
 * an empty attribute (``significance=""``) counts as absent, as the Datastore treats it;
-* ``xml:lang`` is read case-insensitively and ISO 639-2 codes (``eng``, ``fre``) as their
-  ISO 639-1 code (``en``, ``fr``);
+* ``xml:lang`` is read case-insensitively, ISO 639-2 codes (``eng``, ``fre``) as their
+  ISO 639-1 code (``en``, ``fr``) and tags with a region (``en-GB``) as their language;
 * codes are matched case-insensitively against their codelist (``1.A`` → ``1.a``,
   ``af`` → ``AF``) and rewritten to the codelist's spelling.
 
@@ -17,7 +17,7 @@ Every rewrite is a warning finding; nothing here blocks a record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from services.partner_feed.formats.errors import Location
@@ -65,6 +65,7 @@ _CODE_LISTS: dict[tuple[str, str | None], str] = {
     ("activity-status", None): "ActivityStatus",
 }
 """Which codelist a ``code`` attribute is read against, by element and vocabulary."""
+_CODE_TAGS = frozenset(tag for tag, _ in _CODE_LISTS)
 
 Locate = Callable[[Any], Location]
 
@@ -82,9 +83,12 @@ def canonical_code(name: str, code: str) -> str:
     return _folded(name).get(code.casefold(), code)
 
 
+@lru_cache(maxsize=256)
 def canonical_language(code: str) -> str:
-    lowered = code.strip().lower()
-    return ISO_639_2.get(lowered, lowered)
+    """``EN`` → ``en``, ``fre`` → ``fr``, ``en-GB`` → ``en`` (the codelist has no regions)."""
+    lowered = code.strip().lower().replace("_", "-")
+    primary = lowered.split("-", 1)[0]
+    return ISO_639_2.get(primary, primary) if primary else lowered
 
 
 def _warning(code: str, message: str, location: Location, rule: str | None = None) -> Finding:
@@ -100,82 +104,71 @@ def _warning(code: str, message: str, location: Location, rule: str | None = Non
 
 def normalise_activity(activity: Any, locate: Locate) -> list[Finding]:
     """Rewrite ``activity`` in place as read tolerantly; one warning per kind of rewrite
-    (the same rewrite repeated, ``xml:lang="EN"`` on every narrative, is counted at its
-    first place)."""
-    findings: list[Finding] = []
+    (the same rewrite repeated, ``xml:lang="EN"`` on every narrative, is reported once, at
+    its first place, with the count)."""
+    seen: dict[tuple[str, str], _Rewrite] = {}
+
+    def note(code: str, message: str, el: Any, rule: str | None = None) -> None:
+        found = seen.get((code, message))
+        if found is None:
+            seen[(code, message)] = _Rewrite(code, message, el, rule)
+        else:
+            found.count += 1
+
     for el in activity.iter():
-        if not isinstance(el.tag, str):
+        attrib = el.attrib
+        if not attrib or not isinstance(el.tag, str):
             continue
-        for name, value in list(el.attrib.items()):
+        tag = str(el.tag)
+        for name, value in list(attrib.items()):
             stripped = value.strip()
-            if not stripped:
-                del el.attrib[name]
-                findings.append(
-                    _warning(
-                        "format.empty_attribute",
-                        f'{_attr_name(name)}="" on <{el.tag}> is read as absent',
-                        locate(el),
-                    )
-                )
+            if stripped and stripped == value:
                 continue
-            if stripped != value:
-                el.set(name, stripped)
-                findings.append(
-                    _warning(
-                        "format.whitespace",
-                        f"{_attr_name(name)}={value!r} on <{el.tag}> read as {stripped!r}",
-                        locate(el),
-                        NO_SPACES_RULES.get((str(el.tag), name)),
-                    )
+            if not stripped:
+                del attrib[name]
+                note(
+                    "format.empty_attribute",
+                    f'{_attr_name(name)}="" on <{tag}> is read as absent',
+                    el,
                 )
-        lang = el.get(XML_LANG)
+            else:
+                el.set(name, stripped)
+                note(
+                    "format.whitespace",
+                    f"{_attr_name(name)}={value!r} on <{tag}> read as {stripped!r}",
+                    el,
+                    NO_SPACES_RULES.get((tag, name)),
+                )
+        lang = attrib.get(XML_LANG)
         if lang is not None and (canon := canonical_language(lang)) != lang:
             el.set(XML_LANG, canon)
-            findings.append(
-                _warning(
-                    "format.language_code",
-                    f"xml:lang={lang!r} on <{el.tag}> read as {canon!r}",
-                    locate(el),
-                )
-            )
-        findings += _code_case(el, locate)
-    return _collapse(findings)
+            note("format.language_code", f"xml:lang={lang!r} on <{tag}> read as {canon!r}", el)
+        if "code" in attrib and tag in _CODE_TAGS:
+            _code_case(el, tag, note)
+    return [r.finding(locate) for r in seen.values()]
 
 
-def _collapse(findings: list[Finding]) -> list[Finding]:
-    first: dict[tuple[str, str], Finding] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for finding in findings:
-        key = (finding.code, finding.message)
-        first.setdefault(key, finding)
-        counts[key] = counts.get(key, 0) + 1
-    return [
-        f
-        if counts[k] == 1
-        else f.model_copy(update={"message": f"{f.message} ({counts[k]} times)"})
-        for k, f in first.items()
-    ]
+class _Rewrite:
+    __slots__ = ("code", "count", "el", "message", "rule")
+
+    def __init__(self, code: str, message: str, el: Any, rule: str | None) -> None:
+        self.code, self.message, self.el, self.rule, self.count = code, message, el, rule, 1
+
+    def finding(self, locate: Locate) -> Finding:
+        message = self.message if self.count == 1 else f"{self.message} ({self.count} times)"
+        return _warning(self.code, message, locate(self.el), self.rule)
 
 
-def _code_case(el: Any, locate: Locate) -> list[Finding]:
+def _code_case(el: Any, tag: str, note: Callable[[str, str, Any], None]) -> None:
     code = el.get("code")
-    if code is None:
-        return []
-    vocabulary = el.get("vocabulary", _DEFAULT_VOCABULARY.get(str(el.tag)))
-    name = _CODE_LISTS.get((str(el.tag), vocabulary)) or _CODE_LISTS.get((str(el.tag), None))
+    vocabulary = el.get("vocabulary", _DEFAULT_VOCABULARY.get(tag))
+    name = _CODE_LISTS.get((tag, vocabulary)) or _CODE_LISTS.get((tag, None))
     if name is None:
-        return []
+        return
     canon = canonical_code(name, code)
-    if canon == code:
-        return []
-    el.set("code", canon)
-    return [
-        _warning(
-            "format.code_case",
-            f"code={code!r} on <{el.tag}> read as {name} code {canon!r}",
-            locate(el),
-        )
-    ]
+    if canon != code:
+        el.set("code", canon)
+        note("format.code_case", f"code={code!r} on <{tag}> read as {name} code {canon!r}", el)
 
 
 def _attr_name(name: str) -> str:

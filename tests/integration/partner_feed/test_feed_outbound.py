@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from lxml import etree
 
 from services.partner_feed.feed_mapping import STATUS_CODES
+from services.partner_feed.formats.errors import Location
+from services.partner_feed.validation.ruleset import standard_ruleset
 from shared.domain import Activity, Stage, Status
 from shared.events import ActivityUpdated, ActivityWithdrawn, GoalTag, SdgTagsAssigned
 from tests.integration.partner_feed.conftest import SCHEMA
@@ -78,6 +81,19 @@ async def test_round_trip_feed_validates_and_reimports_equal(service: FeedServic
     document = etree.fromstring(body)
     assert schema.validate(document), schema.error_log
     assert b"contact-info" not in body and b"tests" not in body  # no personal data, no actors
+    # Validator-clean as served: no Standard Ruleset error, a sector on every activity.
+    ruleset, today = standard_ruleset(), datetime.now(UTC).date()
+    served = document.findall("iati-activity")
+    errors = [
+        (f.rule, f.message)
+        for a in served
+        for f in ruleset.evaluate(a, today=today, locate=lambda e: Location(line=e.sourceline))
+        if f.severity != "warning"
+    ]
+    assert errors == []
+    assert all(a.find("sector[@vocabulary='1']") is not None for a in served)
+    refs = {o.get("ref") for o in document.iter("participating-org")}
+    assert refs == {"XI-IATI-WIPO", "XM-DAC-41111", None}  # OAPI: narrative only
 
     status, report = await service.upload("unctad", body)
     assert status == 201 and report["counts"]["new"] == 3, report["quarantined"]

@@ -243,9 +243,10 @@ def test_only_unusable_records_are_quarantined() -> None:
     assert reasons == [{"rule.identifier.missing"}, {"rule.identifier.ambiguous"}]
 
 
-def test_a_10x_activity_with_a_country_and_a_region_is_accepted() -> None:
+@pytest.mark.parametrize("version", ["1.03", "1.0", "1"])
+def test_a_10x_activity_with_a_country_and_a_region_is_accepted(version: str) -> None:
     legacy = (
-        '<iati-activity version="1.03" last-updated-datetime="2014-01-01T00:00:00">'
+        f'<iati-activity version="{version}" last-updated-datetime="2014-01-01T00:00:00">'
         "<iati-identifier>GB-CHC-1-a</iati-identifier>"
         '<reporting-org ref="GB-CHC-1" type="21">Charity</reporting-org>'
         "<title>Wells</title><description>Water</description>"
@@ -279,3 +280,27 @@ def test_prefiltering_changes_no_finding() -> None:
 
     for activity in activities:
         assert run(standard_ruleset(), activity) == run(plain, activity)
+
+
+def test_loops_evaluate_a_bounded_number_of_vocabularies() -> None:
+    from services.partner_feed.validation.ruleset import MAX_LOOP_VALUES
+
+    sectors = "".join(
+        f'<sector code="a" vocabulary="v{i}" percentage="10"/>'
+        f'<sector code="b" vocabulary="v{i}" percentage="10"/>'
+        for i in range(200)
+    )
+    el = etree.fromstring(_activity('<recipient-country code="KE"/>' + SECTOR + sectors).encode())
+    found = standard_ruleset().evaluate(
+        el, today=TODAY, locate=lambda e: Location(line=e.sourceline)
+    )
+    assert [f.rule for f in found].count("2.1.2") == MAX_LOOP_VALUES
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"), [("EN", "en"), ("eng", "en"), ("fre", "fr"), ("en-GB", "en"), ("es", "es")]
+)
+def test_language_codes_are_read_as_iso_639_1(raw: str, read: str) -> None:
+    from services.partner_feed.formats.iati_tolerant import canonical_language
+
+    assert canonical_language(raw) == read
