@@ -100,7 +100,7 @@ class Publication:
                 links = await linker.link(db, records)
                 outgoing += links.events
                 await self._publish(outgoing)
-                await staging.apply_changes(self._partner, self._import_id, rows[-1].seq)
+                await staging.apply_changes(self._partner, self._import_id, after, rows[-1].seq)
                 await linker.save(db, links)
                 self._progress.published += len(outgoing)
                 await self._commit()

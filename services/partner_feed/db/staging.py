@@ -118,16 +118,19 @@ class StagingTable:
             for r in rows
         ]
 
-    async def apply_changes(self, partner: str, import_id: str, upto_seq: int) -> None:
-        """Write the staged new and changed records up to `upto_seq` into partner_records."""
+    async def apply_changes(
+        self, partner: str, import_id: str, after_seq: int, upto_seq: int
+    ) -> None:
+        """Write the staged new and changed records after `after_seq`, up to and including
+        `upto_seq` (one batch of `changes`), into partner_records."""
         await self._db.execute(
             "INSERT INTO partner_records (partner, record_id, content_hash, record, last_import) "
             "SELECT ?, record_id, content_hash, record, import_id FROM import_staging "
-            "WHERE import_id = ? AND kind IN ('new', 'changed') AND seq <= ? "
+            "WHERE import_id = ? AND kind IN ('new', 'changed') AND seq > ? AND seq <= ? "
             "ON CONFLICT (partner, record_id) DO UPDATE SET "
             "content_hash = excluded.content_hash, record = excluded.record, "
             "last_import = excluded.last_import",
-            (partner, import_id, upto_seq),
+            (partner, import_id, after_seq, upto_seq),
         )
 
     async def touch_mentioned(self, partner: str, import_id: str) -> None:

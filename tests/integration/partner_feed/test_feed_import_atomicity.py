@@ -113,7 +113,12 @@ async def test_the_removal_guard_holds_a_wipe_until_an_operator_decides(
     # The same broken file again is held again (the records are all still there) ...
     _, again = await service.upload("unctad", _file(_untitled(one)))
     assert again["status"] == "held" and again["held_removals"]["records"] == 2
-    # ... and a later import supersedes the hold.
+    # ... a broken file after it changes nothing, so the hold stands ...
+    _, broken = await service.upload("unctad", UNOPS[:-300])
+    assert broken["status"] == "failed"
+    _, still = await service.get_json(f"/v1/imports/{again['id']}", "unctad")
+    assert still["status"] == "held"
+    # ... and a later import that reads its file to the end supersedes the hold.
     _, later = await service.upload("unctad", UNOPS)
     assert later["status"] == "completed" and later["counts"]["unchanged"] == 3
     _, superseded = await service.get_json(f"/v1/imports/{again['id']}", "unctad")
