@@ -165,8 +165,8 @@ class ActivityTable:
             )
         return Activity.model_validate_json(row[0]) if row else None
 
-    async def list(self, query: ActivityQuery) -> tuple[list[tuple[int, Activity]], bool]:
-        """A page in creation order after `query.after_number`, and whether more follow."""
+    async def page(self, query: ActivityQuery) -> tuple[list[tuple[int, str]], bool]:
+        """`list`, with each activity as its stored JSON state (what `Activity` dumps)."""
         where, params = _where(query)
         sql = (
             "SELECT a.number, a.state FROM activities a"
@@ -174,8 +174,12 @@ class ActivityTable:
         )
         async with self._db.read() as conn:
             rows = await conn.fetch(sql, (*params, query.limit + 1))
-        page = [(int(r[0]), Activity.model_validate_json(r[1])) for r in rows[: query.limit]]
-        return page, len(rows) > query.limit
+        return [(int(r[0]), r[1]) for r in rows[: query.limit]], len(rows) > query.limit
+
+    async def list(self, query: ActivityQuery) -> tuple[list[tuple[int, Activity]], bool]:
+        """A page in creation order after `query.after_number`, and whether more follow."""
+        rows, more = await self.page(query)
+        return [(number, Activity.model_validate_json(state)) for number, state in rows], more
 
 
 def _in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
@@ -184,12 +188,16 @@ def _in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
 
 
 def _facet(facet: str, values: Iterable[str]) -> tuple[str, list[Any]]:
-    clause, params = _in("value", values)
+    clause, params = _in("f.value", values)
     # An SDG filter matches curated goals and the tagger's assigned goals alike.
     facets = ["sdg", "sdg_computed"] if facet == "sdg" else [facet]
-    facet_clause, facet_params = _in("facet", facets)
+    facet_clause, facet_params = _in("f.facet", facets)
+    # A probe of the facets' primary key (facet, value, activity_id) per candidate row,
+    # not a set of every matching id: the page is read in `number` order and stops at its
+    # limit, so a filter that matches a quarter of the table reads a few hundred rows.
     return (
-        f"a.id IN (SELECT activity_id FROM activity_facets WHERE {facet_clause} AND {clause})",
+        f"EXISTS (SELECT 1 FROM activity_facets f WHERE {facet_clause} AND {clause}"
+        " AND f.activity_id = a.id)",
         [*facet_params, *params],
     )
 
