@@ -546,11 +546,11 @@ SQLITE_CLONES = [
     " starts_on, ends_on, created_at, updated_at,"
     " json_set(state, '$.id', new_id, '$.iati_identifier', 'XI-IATI-WIPO-' || new_id) FROM src",
     "WITH RECURSIVE c(off) AS (SELECT ? UNION ALL SELECT off + ? FROM c WHERE off + ? < ?),"
-    " ids AS (SELECT a.id AS old_id,"
+    " ids AS (SELECT a.id AS old_id, a.number + c.off AS new_number,"
     "  printf('TA-%s-%06d', substr(a.id, 4, 4), a.number + c.off) AS new_id"
     "  FROM activities a, c WHERE a.number <= ?)"
-    " INSERT INTO activity_facets (facet, value, activity_id)"
-    " SELECT f.facet, f.value, ids.new_id FROM activity_facets f"
+    " INSERT INTO activity_facets (facet, value, number, activity_id)"
+    " SELECT f.facet, f.value, ids.new_number, ids.new_id FROM activity_facets f"
     " JOIN ids ON ids.old_id = f.activity_id",
     "WITH RECURSIVE c(off) AS (SELECT ? UNION ALL SELECT off + ? FROM c WHERE off + ? < ?),"
     " ids AS (SELECT a.id AS old_id,"
@@ -579,8 +579,8 @@ POSTGRES_CLONES = [
     " to_jsonb('XI-IATI-WIPO-' || ids.new_id))::text"
     " FROM ids JOIN activities a ON a.id = ids.old_id",
     _PG_IDS  # noqa: S608 - constant SQL
-    + " INSERT INTO activity_facets (facet, value, activity_id)"
-    " SELECT f.facet, f.value, ids.new_id FROM activity_facets f"
+    + " INSERT INTO activity_facets (facet, value, number, activity_id)"
+    " SELECT f.facet, f.value, ids.new_number, ids.new_id FROM activity_facets f"
     " JOIN ids ON ids.old_id = f.activity_id",
     _PG_IDS  # noqa: S608 - constant SQL
     + " INSERT INTO activity_versions (activity_id, version, actor, changed_at, change,"
