@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from services.registry.db.database import Connection, Database
+from services.registry.db.database import Connection, Database, Dialect
 from services.registry.query import ActivityQuery
 from shared.domain import Activity, ActivityFields
 
@@ -45,7 +45,7 @@ def search_text(activity: ActivityFields) -> str:
     return " ".join([*activity.title.values(), *activity.description.values()]).casefold()
 
 
-def _row(activity: Activity) -> tuple[Any, ...]:
+def _row(activity: Activity, state: str) -> tuple[Any, ...]:
     dates = activity.dates
     starts = dates.actual_start or dates.planned_start
     ends = dates.actual_end or dates.planned_end
@@ -59,7 +59,7 @@ def _row(activity: Activity) -> tuple[Any, ...]:
         starts.isoformat() if starts else None,
         ends.isoformat() if ends else None,
         utc_text(activity.updated_at),
-        activity.model_dump_json(),
+        state,
     )
 
 
@@ -79,14 +79,15 @@ class ActivityTable:
     async def insert(
         self, conn: Connection, number: int, activity: Activity, *, changed: list[str]
     ) -> None:
+        state = activity.model_dump_json()
         await conn.execute(
             "INSERT INTO activities (version, lifecycle, category, stage, status, search_text,"
             " starts_on, ends_on, updated_at, state, id, number, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*_row(activity), activity.id, number, utc_text(activity.created_at)),
+            (*_row(activity, state), activity.id, number, utc_text(activity.created_at)),
         )
         await self._write_facets(conn, activity, number)
-        await self._add_version(conn, activity, "registered", changed)
+        await self._add_version(conn, activity, state, "registered", changed)
 
     async def update(
         self,
@@ -98,11 +99,12 @@ class ActivityTable:
         changed: list[str],
     ) -> bool:
         """Write a new version if the stored one is still `expected_version`."""
+        state = activity.model_dump_json()
         count = await conn.execute(
             "UPDATE activities SET version = ?, lifecycle = ?, category = ?, stage = ?, status = ?,"
             " search_text = ?, starts_on = ?, ends_on = ?, updated_at = ?, state = ?"
             " WHERE id = ? AND version = ?",
-            (*_row(activity), activity.id, expected_version),
+            (*_row(activity, state), activity.id, expected_version),
         )
         if count != 1:
             return False
@@ -114,7 +116,7 @@ class ActivityTable:
         row = await conn.fetchrow("SELECT number FROM activities WHERE id = ?", (activity.id,))
         assert row is not None
         await self._write_facets(conn, activity, int(row[0]))
-        await self._add_version(conn, activity, change, changed)
+        await self._add_version(conn, activity, state, change, changed)
         return True
 
     async def _write_facets(self, conn: Connection, activity: Activity, number: int) -> None:
@@ -127,7 +129,7 @@ class ActivityTable:
             )
 
     async def _add_version(
-        self, conn: Connection, activity: Activity, change: str, changed: list[str]
+        self, conn: Connection, activity: Activity, state: str, change: str, changed: list[str]
     ) -> None:
         await conn.execute(
             "INSERT INTO activity_versions (activity_id, version, actor, changed_at, change,"
@@ -139,7 +141,7 @@ class ActivityTable:
                 utc_text(activity.updated_at),
                 change,
                 orjson.dumps(changed).decode(),
-                activity.model_dump_json(),
+                state,
             ),
         )
 
@@ -170,10 +172,11 @@ class ActivityTable:
 
     async def page(self, query: ActivityQuery) -> tuple[list[tuple[int, str]], bool]:
         """`list`, with each activity as its stored JSON state (what `Activity` dumps)."""
-        sql, params = page_sql(query)
+        sql, params = page_sql(query, self._db.dialect)
         async with self._db.read() as conn:
             rows = await conn.fetch(sql, params)
-        return [(int(r[0]), r[1]) for r in rows[: query.limit]], len(rows) > query.limit
+        page = sorted((int(r[0]), r[1]) for r in rows)
+        return page[: query.limit], len(page) > query.limit
 
     async def list(self, query: ActivityQuery) -> tuple[list[tuple[int, Activity]], bool]:
         """A page in creation order after `query.after_number`, and whether more follow."""
@@ -208,18 +211,18 @@ def _stored_facets(facet: str) -> list[str]:
     return ["sdg", "sdg_computed"] if facet == "sdg" else [facet]
 
 
-def _probe(facet: str, values: list[str]) -> tuple[str, list[Any]]:
+def _probe(facet: str, values: list[str], fence: str) -> tuple[str, list[Any]]:
     """One point look-up in the facets' primary key (facet, value, number) per row."""
     facet_clause, facet_params = _in("f.facet", _stored_facets(facet))
     value_clause, value_params = _in("f.value", values)
     return (
         f"EXISTS (SELECT 1 FROM activity_facets f WHERE {facet_clause} AND {value_clause}"
-        " AND f.number = a.number)",
+        f" AND f.number = a.number{fence})",
         [*facet_params, *value_params],
     )
 
 
-def page_sql(query: ActivityQuery) -> tuple[str, list[Any]]:
+def page_sql(query: ActivityQuery, dialect: Dialect) -> tuple[str, list[Any]]:
     """The SQL of one page: activities in `number` order after the cursor, up to the limit
     and one more (to tell whether more follow).
 
@@ -228,8 +231,12 @@ def page_sql(query: ActivityQuery) -> tuple[str, list[Any]]:
     it walks the facet index instead, which holds each facet value's activities in number
     order: `da=45` reads the fifty-one activities it returns, not the whole table. A filter
     with several values (or `sdg`, which is curated and computed goals) walks each value
-    up to the limit and merges the walks; the other filters are checked on the way.
+    up to the limit and merges the walks; the other filters are checked on the way, one
+    row at a time. (On PostgreSQL `OFFSET 0` keeps each check a per-row look-up: the
+    planner would otherwise join the whole of the checked sets, which with a limit of 51
+    is the slow way.)
     """
+    fence = " OFFSET 0" if dialect == "postgres" else ""
     facets = _facet_filters(query)
     where, params = _where(query)
     limit = query.limit + 1
@@ -240,16 +247,14 @@ def page_sql(query: ActivityQuery) -> tuple[str, list[Any]]:
             [query.after_number, *params, limit],
         )
     driver = next(f for f in DRIVING_ORDER if f in facets)
-    probes = [_probe(f, v) for f, v in facets.items() if f != driver]
+    probes = [_probe(f, v, fence) for f, v in facets.items() if f != driver]
     checks = [*(c for c, _ in probes), *where]
     check_params = [p for _, ps in probes for p in ps] + params
-    walk_where = " AND ".join(
-        ["d.facet = ?", "d.value = ?", "d.number > ?", "a.number = d.number", *checks]
-    )
-    # CROSS JOIN keeps SQLite from reordering: the facet walk leads, in number order.
     walk = (
-        "SELECT d.number AS number FROM activity_facets d CROSS JOIN activities a"
-        f" WHERE {walk_where} ORDER BY d.number LIMIT ?"
+        "SELECT d.number AS number FROM activity_facets d"
+        " WHERE d.facet = ? AND d.value = ? AND d.number > ? AND EXISTS (SELECT 1"
+        f" FROM activities a WHERE a.number = d.number AND {' AND '.join(checks)}{fence})"
+        " ORDER BY d.number LIMIT ?"
     )
     walks = [(facet, value) for facet in _stored_facets(driver) for value in facets[driver]]
     union = " UNION ".join(f"SELECT number FROM ({walk}) AS w{i}" for i in range(len(walks)))
@@ -258,9 +263,12 @@ def page_sql(query: ActivityQuery) -> tuple[str, list[Any]]:
         for facet, value in walks
         for p in (facet, value, query.after_number, *check_params, limit)
     ]
+    # The numbers are ordered and cut here, the wide rows fetched for them are sorted by
+    # the caller: a database sorting the rows would sort (and on PostgreSQL de-TOAST)
+    # every state it carries.
     return (
-        "SELECT a.number, a.state FROM activities a"
-        f" WHERE a.number IN ({union}) ORDER BY a.number LIMIT ?",
+        "SELECT a.number, a.state FROM activities a WHERE a.number IN"
+        f" (SELECT u.number FROM ({union}) AS u ORDER BY u.number LIMIT ?)",
         [*union_params, limit],
     )
 
