@@ -1,22 +1,31 @@
-"""`make bench-registry`: creates through the registry's HTTP API against a bare aiohttp
-handler, and list-query latency over 100,000 activities.
+"""`make bench-registry`: creates through the registry's HTTP API against a bare handler,
+and list-query latency at 100,000 and 1,000,000 activities, on SQLite and on PostgreSQL.
 
 Creates. The real registry process (`python -m services.registry`: API-key auth,
 validation against the code lists, the activity, its history row, its facets and its
-outbox row in one SQLite transaction with `synchronous=FULL`, and the relay publishing to
-real Kafka) against a bare aiohttp process, started in the same run, whose handler parses
-the JSON body and writes it as one row to SQLite in the same mode. Both are driven over
+outbox row in one transaction — shared with the creates that arrive while it is open, by
+group commit — and the relay publishing to real Kafka) against a bare process started in
+the same run: on SQLite an aiohttp handler that parses the JSON body and writes it as one
+row to SQLite with `synchronous=FULL` (one fsync per request); on PostgreSQL the same
+handler inserting the row with asyncpg (one commit per request). Both are driven over
 loopback HTTP with a bounded number of requests in flight; rounds alternate between the
 two; each figure is the median of the rounds. After each registry round the bench waits
 until the relay has published every create, and reports how long that took.
 
-Queries. 100,000 activities are seeded fast: 2,000 distinct generated activities go
-through the repository (`ActivityCommands.create_in`, 1,000 per transaction), then SQL
-clones them, with new ids and numbers, up to the total (activities, facets, versions).
-The registry process serves them; one request in flight; p50/p99 per filter, and per page
+Queries. The activities are seeded fast: 2,000 distinct generated activities go through
+the repository (`ActivityCommands.create_in`, 1,000 per transaction), then SQL clones
+them, with new ids and numbers, up to the total (activities, facets, versions). The
+registry process serves them; one request in flight; p50/p99 per filter, and per page
 while following cursors from the start and from deep in the table.
 
-    python -m tools.bench_registry [--rounds 3] [--creates 1500] [--in-flight 32]
+PostgreSQL: `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`, else the local server of
+`deploy/postgres/pg.sh`, started if need be); each part runs in a schema of its own,
+dropped after it. `--stores sqlite` skips it.
+
+    python -m tools.bench_registry [--rounds 3] [--creates 800] [--in-flight 32]
+        [--scales 100000,1000000] [--stores sqlite,postgres] [--parts creates,queries]
+
+Ends with `RATIO bench-registry <registry creates/s ÷ bare creates/s on SQLite>`.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import signal
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +49,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import aiosqlite
+import asyncpg
 import orjson
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
@@ -49,9 +61,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.registry.commands import ActivityCommands
 from services.registry.db.activities import ActivityTable
 from services.registry.db.api_keys import ApiKeyTable
+from services.registry.db.database import Connection, Database
 from services.registry.db.idempotency import IdempotencyTable
 from services.registry.db.migrations import migrate
 from services.registry.db.outbox import OutboxTable
+from services.registry.db.postgres import PostgresDatabase
 from services.registry.db.sqlite import SqliteDatabase
 from services.registry.query import encode_cursor
 from shared.domain import ActivityFields, load_codelists
@@ -75,6 +89,13 @@ FILTERS = [
     ("partner + stage", "partner=WHO&stage=implementation"),
     ("start-date range", "starts_from=2025-01-01&starts_to=2025-06-30"),
     ("text q=tisc", "q=tisc"),
+    ("community=EAC", "community=EAC"),
+    ("da=45", "da=45"),
+    ("status=closed", "status=closed"),
+    ("end-date range", "ends_from=2028-01-01&ends_to=2028-03-31"),
+    ("updated_since", "updated_since=2020-01-01T00:00:00Z"),
+    ("include_withdrawn=false", "include_withdrawn=false"),
+    ("country + sdg + stage", "country=KE,UG&sdg=3&stage=planning_and_design"),
 ]
 SEED_DISTINCT = 2_000
 
@@ -89,8 +110,9 @@ def generated(n: int, rng: random.Random) -> dict[str, Any]:
         "description": {"en": "Capacity building for IP offices and innovation support centres."},
         "category": CATEGORIES[n % len(CATEGORIES)],
         "stage": rng.choice(["needs_assessment", "planning_and_design", "implementation"]),
-        "status": "implementation",
+        "status": rng.choice(["pipeline", "implementation", "implementation", "closed"]),
         "beneficiaries": [{"country": c} for c in countries],
+        "regional_communities": ["EAC"] if {"KE", "UG", "TZ"} & set(countries) else [],
         "lead_unit": {"kind": "regional_bureau", "name": "Regional Bureau for Africa"},
         "partners": [
             {
@@ -100,7 +122,8 @@ def generated(n: int, rng: random.Random) -> dict[str, Any]:
             }
         ],
         "dates": {
-            "planned_start": f"202{rng.randint(3, 7)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+            "planned_start": f"202{rng.randint(3, 7)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            "planned_end": f"202{rng.randint(8, 9)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
         },
         "da_recommendations": [1 + n % 45],
         "sdg": {"goals": [1 + n % 17], "targets": []},
@@ -153,13 +176,145 @@ class Stats:
         )
 
 
-# --- the two servers -----------------------------------------------------------------------
+# --- the stores ----------------------------------------------------------------------------
+
+
+class SqliteStore:
+    """A registry database in a SQLite file."""
+
+    kind = "sqlite"
+    label = "SQLite (synchronous=FULL)"
+
+    def __init__(self, tmp: Path, name: str) -> None:
+        self.path = tmp / f"{name}.db"
+        self.log = tmp / f"{name}.log"
+
+    async def create(self) -> None:
+        pass
+
+    async def open(self, *, seeding: bool = False) -> Database:
+        return await SqliteDatabase.open(self.path, synchronous="NORMAL" if seeding else "FULL")
+
+    def env(self) -> dict[str, str]:
+        return {"REGISTRY_SQLITE_PATH": str(self.path)}
+
+    async def backlog(self) -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
+            return int(
+                conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
+            )
+
+    async def clone(self, conn: Connection, distinct: int, total: int) -> None:
+        for sql in SQLITE_CLONES:
+            await conn.execute(sql, (distinct, distinct, distinct, total, distinct))
+
+    async def analyse(self) -> None:
+        with contextlib.closing(sqlite3.connect(self.path)) as conn:
+            conn.execute("ANALYZE")
+
+    def bare_target(self) -> str:
+        return str(self.path)
+
+    async def drop(self) -> None:
+        def unlink() -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+        await asyncio.to_thread(unlink)
+
+
+class PostgresStore:
+    """A registry database in a PostgreSQL schema of its own."""
+
+    kind = "postgres"
+    label = "PostgreSQL"
+
+    def __init__(self, server_url: str, tmp: Path, name: str) -> None:
+        self.server_url = server_url
+        self.schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+        self.url = with_search_path(server_url, self.schema)
+        self.log = tmp / f"{name}.log"
+        self._conn: Any = None
+
+    async def create(self) -> None:
+        conn = await asyncpg.connect(self.server_url)
+        try:
+            await conn.execute(f'CREATE SCHEMA "{self.schema}"')
+        finally:
+            await conn.close()
+
+    async def open(self, *, seeding: bool = False) -> Database:
+        return await PostgresDatabase.open(self.url, min_size=1, max_size=4)
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.url}
+
+    async def backlog(self) -> int:
+        if self._conn is None:
+            self._conn = await asyncpg.connect(self.url)
+        return int(
+            await self._conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
+
+    async def clone(self, conn: Connection, distinct: int, total: int) -> None:
+        for sql in POSTGRES_CLONES:
+            await conn.execute(sql, (distinct, total))
+
+    async def analyse(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()
+
+    def bare_target(self) -> str:
+        return self.url
+
+    async def drop(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+        conn = await asyncpg.connect(self.server_url)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        finally:
+            await conn.close()
+
+
+BenchStore = SqliteStore | PostgresStore
+
+
+def with_search_path(url: str, schema: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
+    query.append(("search_path", schema))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def postgres_server_url() -> str | None:
+    """The PostgreSQL server to bench on, or None (said why) when there is none."""
+    for name in ("BENCH_DATABASE_URL", "TEST_DATABASE_URL"):
+        if os.environ.get(name):
+            return os.environ[name]
+    pg = ROOT / "deploy" / "postgres" / "pg.sh"
+    started = subprocess.run(
+        ["bash", str(pg), "start"], capture_output=True, text=True, check=False
+    )
+    if started.returncode != 0:
+        print(f"PostgreSQL: skipped, `pg.sh start` failed: {started.stderr.strip()[-300:]}")
+        return None
+    url = subprocess.run(["bash", str(pg), "url"], capture_output=True, text=True, check=False)
+    return url.stdout.strip() or None
+
+
+# --- the servers ---------------------------------------------------------------------------
 
 BARE_DB = web.AppKey("bare_db", aiosqlite.Connection)
+BARE_POOL = web.AppKey("bare_pool", asyncpg.Pool)
 
 
 def bare_app(db_path: Path) -> web.Application:
-    """The baseline: parse the JSON body, write it as one row, answer 201."""
+    """The SQLite baseline: parse the JSON body, write it as one row, answer 201."""
     app = web.Application()
 
     async def store(app: web.Application) -> AsyncIterator[None]:
@@ -181,6 +336,32 @@ def bare_app(db_path: Path) -> web.Application:
         )
         return web.json_response({"id": cursor.lastrowid}, status=201)
 
+    return _with_routes(app, store, create)
+
+
+def bare_pg_app(url: str) -> web.Application:
+    """The PostgreSQL baseline: parse the JSON body, insert it as one row with asyncpg."""
+    app = web.Application()
+
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(url, min_size=10, max_size=10)
+        await pool.execute("CREATE TABLE IF NOT EXISTS docs (id BIGSERIAL PRIMARY KEY, body TEXT)")
+        app[BARE_POOL] = pool
+        yield
+        await pool.close()
+
+    async def create(request: web.Request) -> web.Response:
+        body = await request.read()
+        orjson.loads(body)
+        row_id = await request.app[BARE_POOL].fetchval(
+            "INSERT INTO docs (body) VALUES ($1) RETURNING id", body.decode()
+        )
+        return web.json_response({"id": row_id}, status=201)
+
+    return _with_routes(app, store, create)
+
+
+def _with_routes(app: web.Application, store: Any, create: Any) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -223,16 +404,15 @@ class Server:
             await asyncio.wait_for(self._process.wait(), 60)
 
 
-async def provision(db_path: Path) -> None:
-    db = await SqliteDatabase.open(db_path)
-    try:
-        await migrate(db)
-        await ApiKeyTable(db).create("bench", frozenset({"write"}), key=API_KEY)
-    finally:
-        await db.close()
+async def provision(store: BenchStore, scope: str) -> Database:
+    await store.create()
+    db = await store.open(seeding=True)
+    await migrate(db)
+    await ApiKeyTable(db).create("bench", frozenset({scope}), key=API_KEY)
+    return db
 
 
-def registry_server(db_path: Path, bootstrap: str, namespace: str) -> Server:
+def registry_server(store: BenchStore, bootstrap: str, namespace: str) -> Server:
     port = free_port()
     env = {
         k: v
@@ -242,22 +422,28 @@ def registry_server(db_path: Path, bootstrap: str, namespace: str) -> Server:
     env.update(
         {
             "REGISTRY_PORT": str(port),
-            "REGISTRY_SQLITE_PATH": str(db_path),
             "REGISTRY_CONSUMER_GROUP": f"registry-{namespace}",
             "TABRIDGE_TOPIC_NAMESPACE": namespace,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LOG_LEVEL": "WARNING",
+            **store.env(),
         }
     )
-    return Server(
-        [sys.executable, "-m", "services.registry"], env, port, db_path.with_suffix(".log")
-    )
+    return Server([sys.executable, "-m", "services.registry"], env, port, store.log)
 
 
-def bare_server(db_path: Path) -> Server:
+def bare_server(store: BenchStore) -> Server:
     port = free_port()
-    argv = [sys.executable, "-m", "tools.bench_registry", "--bare-server", str(port), str(db_path)]
-    return Server(argv, dict(os.environ), port, db_path.with_suffix(".log"))
+    argv = [
+        sys.executable,
+        "-m",
+        "tools.bench_registry",
+        "--bare-server",
+        store.kind,
+        str(port),
+        store.bare_target(),
+    ]
+    return Server(argv, dict(os.environ), port, store.log.with_suffix(".bare.log"))
 
 
 # --- creates -------------------------------------------------------------------------------
@@ -284,60 +470,72 @@ async def create_round(
     return Stats.of(latencies, time.perf_counter() - started)
 
 
-def outbox_backlog(db_path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
-        return int(
-            conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
-        )
-
-
-async def drained_after(db_path: Path, within: float = 60) -> float:
+async def drained_after(store: BenchStore, within: float = 300) -> float:
     """Seconds until the relay has published every outbox row."""
     started = time.perf_counter()
-    while outbox_backlog(db_path):
+    while await store.backlog():
         if time.perf_counter() - started > within:
-            raise RuntimeError(f"the relay left {outbox_backlog(db_path)} rows after {within} s")
+            raise RuntimeError(f"the relay left {await store.backlog()} rows after {within} s")
         await asyncio.sleep(0.02)
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True, slots=True)
+class Creates:
+    ours: Stats
+    bare: Stats
+    lag: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.rate / self.bare.rate
+
+
 async def bench_creates(
-    http: aiohttp.ClientSession, tmp: Path, bootstrap: str, namespace: str, args: argparse.Namespace
-) -> tuple[Stats, Stats, float]:
+    http: aiohttp.ClientSession,
+    store: BenchStore,
+    bare_store: BenchStore,
+    bootstrap: str,
+    namespace: str,
+    args: argparse.Namespace,
+) -> Creates:
     rng = random.Random(20261201)  # noqa: S311 - reproducible test data, not secrets
-    registry_db, bare_db = tmp / "registry.db", tmp / "bare.db"
-    await provision(registry_db)
-    registry, bare = registry_server(registry_db, bootstrap, namespace), bare_server(bare_db)
-    await registry.start(http)
-    await bare.start(http)
+    await (await provision(store, "write")).close()
+    await bare_store.create()
+    registry, bare = registry_server(store, bootstrap, namespace), bare_server(bare_store)
     ours: list[Stats] = []
     base: list[Stats] = []
     lags: list[float] = []
     try:
+        await registry.start(http)
+        await bare.start(http)
         warm = [orjson.dumps(generated(n, rng)) for n in range(200)]
         for server in (registry, bare):
             await create_round(http, server.base, warm, args.in_flight)
-        await drained_after(registry_db)
+        await drained_after(store)
         for r in range(args.rounds):
             bodies = [orjson.dumps(generated(n, rng)) for n in range(args.creates)]
             ours.append(await create_round(http, registry.base, bodies, args.in_flight))
-            lags.append(await drained_after(registry_db))
+            lags.append(await drained_after(store))
             base.append(await create_round(http, bare.base, bodies, args.in_flight))
             print(
-                f"  round {r + 1}: registry {ours[-1].rate:.0f}/s, bare {base[-1].rate:.0f}/s",
+                f"  {store.kind} round {r + 1}: registry {ours[-1].rate:.0f}/s,"
+                f" bare {base[-1].rate:.0f}/s",
                 flush=True,
             )
     finally:
         await registry.stop()
         await bare.stop()
-    return Stats.median(ours), Stats.median(base), statistics.median(lags)
+        await store.drop()
+        await bare_store.drop()
+    return Creates(Stats.median(ours), Stats.median(base), statistics.median(lags))
 
 
 # --- queries -------------------------------------------------------------------------------
 
 # Each statement pairs every seeded activity with each copy's offset (bound parameters:
 # step, step, step, total, step) and writes the copy under its new number and id.
-CLONES = [
+SQLITE_CLONES = [
     "WITH RECURSIVE c(off) AS (SELECT ? UNION ALL SELECT off + ? FROM c WHERE off + ? < ?),"
     " src AS (SELECT a.*, a.number + c.off AS new_number,"
     "  printf('TA-%s-%06d', substr(a.id, 4, 4), a.number + c.off) AS new_id"
@@ -348,11 +546,11 @@ CLONES = [
     " starts_on, ends_on, created_at, updated_at,"
     " json_set(state, '$.id', new_id, '$.iati_identifier', 'XI-IATI-WIPO-' || new_id) FROM src",
     "WITH RECURSIVE c(off) AS (SELECT ? UNION ALL SELECT off + ? FROM c WHERE off + ? < ?),"
-    " ids AS (SELECT a.id AS old_id,"
+    " ids AS (SELECT a.id AS old_id, a.number + c.off AS new_number,"
     "  printf('TA-%s-%06d', substr(a.id, 4, 4), a.number + c.off) AS new_id"
     "  FROM activities a, c WHERE a.number <= ?)"
-    " INSERT INTO activity_facets (facet, value, activity_id)"
-    " SELECT f.facet, f.value, ids.new_id FROM activity_facets f"
+    " INSERT INTO activity_facets (facet, value, number, activity_id)"
+    " SELECT f.facet, f.value, ids.new_number, ids.new_id FROM activity_facets f"
     " JOIN ids ON ids.old_id = f.activity_id",
     "WITH RECURSIVE c(off) AS (SELECT ? UNION ALL SELECT off + ? FROM c WHERE off + ? < ?),"
     " ids AS (SELECT a.id AS old_id,"
@@ -363,16 +561,41 @@ CLONES = [
     " v.changed_fields, json_set(v.state, '$.id', ids.new_id) FROM activity_versions v"
     " JOIN ids ON ids.old_id = v.activity_id",
 ]
+# The same on PostgreSQL (bound parameters: step, total).
+_PG_IDS = (
+    "WITH ids AS (SELECT a.id AS old_id, a.number + c.off AS new_number,"
+    " 'TA-' || substr(a.id, 4, 4) || '-' || lpad((a.number + c.off)::text,"
+    " greatest(6, length((a.number + c.off)::text)), '0') AS new_id"
+    " FROM activities a, generate_series(?::bigint, ?::bigint, ?::bigint) AS c(off)"
+    " WHERE a.number <= ?::bigint)"
+)
+POSTGRES_CLONES = [
+    _PG_IDS  # noqa: S608 - constant SQL
+    + " INSERT INTO activities (id, number, version, lifecycle, category, stage, status,"
+    " search_text, starts_on, ends_on, created_at, updated_at, state)"
+    " SELECT ids.new_id, ids.new_number, a.version, a.lifecycle, a.category, a.stage, a.status,"
+    " a.search_text, a.starts_on, a.ends_on, a.created_at, a.updated_at,"
+    " jsonb_set(jsonb_set(a.state::jsonb, '{id}', to_jsonb(ids.new_id)), '{iati_identifier}',"
+    " to_jsonb('XI-IATI-WIPO-' || ids.new_id))::text"
+    " FROM ids JOIN activities a ON a.id = ids.old_id",
+    _PG_IDS  # noqa: S608 - constant SQL
+    + " INSERT INTO activity_facets (facet, value, number, activity_id)"
+    " SELECT f.facet, f.value, ids.new_number, ids.new_id FROM activity_facets f"
+    " JOIN ids ON ids.old_id = f.activity_id",
+    _PG_IDS  # noqa: S608 - constant SQL
+    + " INSERT INTO activity_versions (activity_id, version, actor, changed_at, change,"
+    " changed_fields, state) SELECT ids.new_id, v.version, v.actor, v.changed_at, v.change,"
+    " v.changed_fields, jsonb_set(v.state::jsonb, '{id}', to_jsonb(ids.new_id))::text"
+    " FROM activity_versions v JOIN ids ON ids.old_id = v.activity_id",
+]
 
 
-async def seed(db_path: Path, total: int) -> float:
+async def seed(store: BenchStore, total: int) -> float:
     """`total` activities: SEED_DISTINCT through the repository, the rest cloned in SQL."""
     started = time.perf_counter()
     distinct = min(SEED_DISTINCT, total)
-    db = await SqliteDatabase.open(db_path, synchronous="NORMAL")
+    db = await provision(store, "read")
     try:
-        await migrate(db)
-        await ApiKeyTable(db).create("bench", frozenset({"read"}), key=API_KEY)
         commands = ActivityCommands(
             db=db,
             activities=ActivityTable(db),
@@ -394,19 +617,26 @@ async def seed(db_path: Path, total: int) -> float:
                     await commands.create_in(conn, fields, actor="bench-seed")
         async with db.transaction() as conn:
             if total > distinct:
-                for sql in CLONES:
-                    await conn.execute(sql, (distinct, distinct, distinct, total, distinct))
+                if isinstance(store, SqliteStore):
+                    for sql in SQLITE_CLONES:
+                        await conn.execute(sql, (distinct, distinct, distinct, total, distinct))
+                else:
+                    for sql in POSTGRES_CLONES:
+                        await conn.execute(sql, (distinct, total - distinct, distinct, distinct))
             await conn.execute("UPDATE counters SET value = ? WHERE name = 'activity'", (total,))
             # The seed stands for history already on the topics: nothing for the relay to do.
             await conn.execute("UPDATE outbox SET published_at = created_at")
+            # A few withdrawn activities, for include_withdrawn=false to skip.
+            await conn.execute(
+                "UPDATE activities SET lifecycle = 'withdrawn' WHERE number % 1000 = 7"
+            )
         async with db.read() as conn:
             row = await conn.fetchrow("SELECT count(*) FROM activities")
         assert row is not None
         assert int(row[0]) == total, row
     finally:
         await db.close()
-    with contextlib.closing(sqlite3.connect(db_path)) as conn:
-        conn.execute("ANALYZE")
+    await store.analyse()
     return time.perf_counter() - started
 
 
@@ -435,7 +665,7 @@ async def query_round(
         for _ in range(pages):
             elapsed, body = await timed_get(http, url)
             latencies.append(elapsed)
-            cursor = body.get("next_cursor") or (body.get("page") or {}).get("next_cursor")
+            cursor = body.get("next_cursor")
             if not cursor:
                 break
             url = f"{base}/v1/activities?{query}&cursor={cursor}"
@@ -443,28 +673,46 @@ async def query_round(
 
     await walk(f"{pages} pages by cursor from the start", "country=KE&limit=50")
     await walk(
-        f"{pages} pages by cursor past n={deep:,}",
-        f"country=KE&limit=50&cursor={encode_cursor(deep)}",
+        f"{pages} pages by cursor past 90%", f"country=KE&limit=50&cursor={encode_cursor(deep)}"
     )
     return results
 
 
+@dataclass(frozen=True, slots=True)
+class Queries:
+    store: str
+    activities: int
+    seeded_s: float
+    stats: dict[str, Stats]
+
+
 async def bench_queries(
-    http: aiohttp.ClientSession, tmp: Path, bootstrap: str, namespace: str, args: argparse.Namespace
-) -> tuple[dict[str, Stats], float]:
-    db_path = tmp / "registry-100k.db"
-    seconds = await seed(db_path, args.activities)
-    registry = registry_server(db_path, bootstrap, namespace)
-    await registry.start(http)
-    deep = args.activities * 9 // 10
-    rounds: list[dict[str, Stats]] = []
+    http: aiohttp.ClientSession,
+    store: BenchStore,
+    total: int,
+    bootstrap: str,
+    namespace: str,
+    args: argparse.Namespace,
+) -> Queries:
     try:
-        await query_round(http, registry.base, 3, 3, deep)  # warm the page cache
-        for _ in range(args.rounds):
-            rounds.append(await query_round(http, registry.base, args.samples, args.pages, deep))
+        seconds = await seed(store, total)
+        registry = registry_server(store, bootstrap, namespace)
+        deep = total * 9 // 10
+        rounds: list[dict[str, Stats]] = []
+        try:
+            await registry.start(http)
+            await query_round(http, registry.base, 3, 3, deep)  # warm the page cache
+            for _ in range(args.rounds):
+                rounds.append(
+                    await query_round(http, registry.base, args.samples, args.pages, deep)
+                )
+        finally:
+            await registry.stop()
     finally:
-        await registry.stop()
-    return {name: Stats.median([r[name] for r in rounds]) for name in rounds[0]}, seconds
+        await store.drop()
+    stats = {name: Stats.median([r[name] for r in rounds]) for name in rounds[0]}
+    print(f"  {store.kind} at {total:,}: worst p99 {max(s.p99_ms for s in stats.values()):.1f} ms")
+    return Queries(store.kind, total, seconds, stats)
 
 
 async def drop_topics(bootstrap: str, namespace: str) -> None:
@@ -477,42 +725,76 @@ async def drop_topics(bootstrap: str, namespace: str) -> None:
     await admin.close()
 
 
+def report(creates: dict[str, Creates], queries: list[Queries], args: argparse.Namespace) -> None:
+    print(f"creates over HTTP, {args.creates} per round, {args.in_flight} in flight")
+    print(f"  {'':44}{'creates/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    for kind, c in creates.items():
+        for name, s in (
+            (f"{kind}: registry API (outbox + relay to Kafka)", c.ours),
+            (f"{kind}: bare handler, one row", c.bare),
+        ):
+            print(f"  {name:44}{s.rate:10.0f}{s.p50_ms:9.1f}{s.p99_ms:9.1f}")
+        print(f"  {kind}: ratio {c.ratio:.2f} of the bare handler's rate")
+        print(f"  {kind}: every create was on Kafka {c.lag:.2f} s after the round's last response")
+    for q in queries:
+        print(
+            f"list queries, {q.store}, {q.activities:,} activities (seeded in {q.seeded_s:.0f} s),"
+            f" one in flight, {args.samples} samples per filter per round, limit 50"
+        )
+        print(f"  {'':44}{'p50 ms':>9}{'p99 ms':>9}")
+        for name, s in q.stats.items():
+            print(f"  {name:44}{s.p50_ms:9.1f}{s.p99_ms:9.1f}")
+
+
 async def main(args: argparse.Namespace) -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
+    kinds = [k.strip() for k in args.stores.split(",") if k.strip()]
+    scales = [int(n) for n in args.scales.split(",") if n.strip()]
+    pg_url = postgres_server_url() if "postgres" in kinds else None
+    if pg_url is None:
+        kinds = [k for k in kinds if k != "postgres"]
     print(
-        f"bench-registry: SQLite store (synchronous=FULL), Kafka {bootstrap},"
-        f" median of {args.rounds} rounds"
+        f"bench-registry: stores {', '.join(kinds)}, Kafka {bootstrap},"
+        f" median of {args.rounds} rounds",
+        flush=True,
     )
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-        with tempfile.TemporaryDirectory(prefix="bench-registry-") as tmp:
+    creates: dict[str, Creates] = {}
+    queries: list[Queries] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as http:
+        with tempfile.TemporaryDirectory(prefix="bench-registry-") as tmp_name:
+            tmp = Path(tmp_name)
+
+            def store(kind: str, name: str) -> BenchStore:
+                if kind == "sqlite":
+                    return SqliteStore(tmp, name)
+                assert pg_url is not None
+                return PostgresStore(pg_url, tmp, name)
+
             try:
-                ours, base, lag = await bench_creates(http, Path(tmp), bootstrap, namespace, args)
-                queries, seeded = await bench_queries(http, Path(tmp), bootstrap, namespace, args)
+                for kind in kinds if "creates" in args.parts else []:
+                    creates[kind] = await bench_creates(
+                        http,
+                        store(kind, "creates"),
+                        store(kind, "bare"),
+                        bootstrap,
+                        namespace,
+                        args,
+                    )
+                for total in scales if "queries" in args.parts else []:
+                    for kind in kinds:
+                        queries.append(
+                            await bench_queries(
+                                http, store(kind, f"q{total}"), total, bootstrap, namespace, args
+                            )
+                        )
             finally:
                 await drop_topics(bootstrap, namespace)
-    print(f"creates over HTTP, {args.creates} per round, {args.in_flight} in flight")
-    print(f"  {'':38}{'creates/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
-    for name, s in (
-        ("registry API (outbox + relay to Kafka)", ours),
-        ("bare aiohttp handler, one row", base),
-    ):
-        print(f"  {name:38}{s.rate:10.0f}{s.p50_ms:9.1f}{s.p99_ms:9.1f}")
-    print(f"  ratio: {ours.rate / base.rate:.2f} of the bare handler's rate")
-    print(f"  every create was on Kafka {lag:.2f} s after the round's last response (median)")
-    print(
-        f"list queries over {args.activities:,} activities (seeded in {seeded:.0f} s),"
-        f" one in flight, {args.samples} samples per filter per round, limit 50"
-    )
-    print(f"  {'':38}{'p50 ms':>9}{'p99 ms':>9}")
-    for name, s in queries.items():
-        print(f"  {name:38}{s.p50_ms:9.1f}{s.p99_ms:9.1f}")
+    report(creates, queries, args)
     print(f"total {time.perf_counter() - started:.0f} s")
-
-
-def serve_bare(port: int, db_path: Path) -> None:
-    web.run_app(bare_app(db_path), host="127.0.0.1", port=port, print=None, access_log=None)
+    if "sqlite" in creates:
+        print(f"RATIO bench-registry {creates['sqlite'].ratio:.2f}")
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -520,13 +802,23 @@ def cli(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
     parser.add_argument("--creates", type=int, default=800, help="creates per round and server")
     parser.add_argument("--in-flight", type=int, default=32)
-    parser.add_argument("--activities", type=int, default=100_000)
+    parser.add_argument(
+        "--scales",
+        default=os.environ.get("BENCH_REGISTRY_SCALES", "100000,1000000"),
+        help="activity counts to query at, comma-separated",
+    )
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--parts", default="creates,queries", help="creates, queries or both")
     parser.add_argument("--samples", type=int, default=15, help="requests per filter per round")
     parser.add_argument("--pages", type=int, default=10, help="pages per cursor walk")
-    parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--bare-server", nargs=3, metavar=("KIND", "PORT", "DB"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.bare_server:
-        serve_bare(int(args.bare_server[0]), Path(args.bare_server[1]))
+        kind, port, target = args.bare_server
+        app = bare_app(Path(target)) if kind == "sqlite" else bare_pg_app(target)
+        web.run_app(app, host="127.0.0.1", port=int(port), print=None, access_log=None)
         return
     asyncio.run(main(args))
 

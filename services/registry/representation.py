@@ -46,6 +46,27 @@ def activity_view(activity: Activity, tags: SdgTagsAssigned | None = None) -> di
     return body
 
 
+_FIELDS = frozenset(Activity.model_fields)
+
+
+def stored_view(state: str, tags: SdgTagsAssigned | None = None) -> dict[str, Any]:
+    """`activity_view` of an activity's stored JSON state, without building the model: the
+    state is what `Activity.model_dump_json` wrote, which is `model_dump(mode="json")`.
+    State written before a field was added lacks it: that goes through the model, which
+    fills in the default."""
+    body: dict[str, Any] = orjson.loads(state)
+    if body.keys() != _FIELDS:
+        return activity_view(Activity.model_validate(body), tags)
+    body["lifecycle"] = "withdrawn" if body["withdrawn_reason"] is not None else "active"
+    body["sdg_computed"] = computed_view(tags)
+    activity_id = body["id"]
+    body["links"] = {
+        "self": f"/v1/activities/{activity_id}",
+        "history": f"/v1/activities/{activity_id}/history",
+    }
+    return body
+
+
 def created_response(activity: Activity) -> StoredResponse:
     return StoredResponse(
         request_hash="",

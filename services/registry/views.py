@@ -14,7 +14,14 @@ from services.registry.commands import Idempotency
 from services.registry.db.idempotency import StoredResponse
 from services.registry.query import encode_cursor
 from services.registry.query_params import parse_query
-from services.registry.representation import activity_view, created_response, etag, parse_etag
+from services.registry.representation import (
+    activity_view,
+    computed_view,
+    created_response,
+    etag,
+    parse_etag,
+    stored_view,
+)
 from services.registry.state import ACTIVITIES, COMMANDS, COMPUTED, SETTINGS
 from shared import (
     ACTIVITY_ID_ATTRIBUTE,
@@ -188,10 +195,14 @@ async def version(request: web.Request) -> web.Response:
 
 async def listing(request: web.Request) -> web.Response:
     query = parse_query(request.query)
-    page, more = await request.app[ACTIVITIES].list(query)
-    tags = await request.app[COMPUTED].get_many([a.id for _, a in page])
+    page, more = await request.app[ACTIVITIES].page(query)
+    items = [stored_view(state) for _, state in page]
+    tags = await request.app[COMPUTED].get_many([item["id"] for item in items])
+    for item in items:
+        if item["id"] in tags:
+            item["sdg_computed"] = computed_view(tags[item["id"]])
     body: dict[str, object] = {
-        "items": [activity_view(a, tags.get(a.id)) for _, a in page],
+        "items": items,
         "next_cursor": encode_cursor(page[-1][0]) if more and page else None,
     }
     return json_response(body)

@@ -50,8 +50,8 @@ class ComputedTagTable:
             )
             if goals:
                 await conn.executemany(
-                    "INSERT INTO activity_facets (facet, value, activity_id)"
-                    " VALUES ('sdg_computed', ?, ?)",
+                    "INSERT INTO activity_facets (facet, value, number, activity_id)"
+                    " SELECT 'sdg_computed', ?, number, id FROM activities WHERE id = ?",
                     [(str(g), tags.activity_id) for g in goals],
                 )
         return True
