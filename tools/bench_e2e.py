@@ -93,6 +93,7 @@ class Timings:
     """When each change was sent, and when its webhook arrived (keyed by activity id)."""
 
     sent: dict[str, float] = field(default_factory=dict)
+    answered: dict[str, float] = field(default_factory=dict)  # the registry's 201 read
     arrived: dict[str, float] = field(default_factory=dict)
     early: dict[str, float] = field(default_factory=dict)  # webhook before the 201 was read
     failed_creates: int = 0
@@ -118,6 +119,7 @@ class Timings:
 
     def created(self, activity_id: str, sent_at: float) -> None:
         self.sent[activity_id] = sent_at
+        self.answered[activity_id] = time.perf_counter()
         if activity_id in self.early:
             self.arrived.setdefault(activity_id, self.early.pop(activity_id))
 
@@ -262,6 +264,7 @@ def _report(
         if a in timings.arrived
     )
     lost = len(timings.sent) - len(timings.arrived)
+    answers = sorted((timings.answered[a] - sent) * 1000 for a, sent in timings.sent.items())
     p50 = statistics.median(latencies) if latencies else float("nan")
     p99 = _percentile(latencies, 0.99) if latencies else float("nan")
     print("bench-e2e (registry POST -> outbox -> Kafka -> notifier -> signed webhook)")
@@ -273,6 +276,11 @@ def _report(
         f"  change->webhook latency p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
         f"max {latencies[-1] if latencies else float('nan'):7.1f} ms"
     )
+    if answers:
+        print(
+            f"  of which the registry's answer (201): p50 {statistics.median(answers):7.1f} ms"
+            f"  p99 {_percentile(answers, 0.99):7.1f} ms"
+        )
     print(
         f"  lost: {lost} (no webhook {drained:.1f} s after the load ended); "
         f"{timings.deliveries} webhooks received, {timings.unverified} unverified"
