@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,9 @@ class Timings:
     answered: dict[str, float] = field(default_factory=dict)  # the registry's 201 read
     arrived: dict[str, float] = field(default_factory=dict)
     early: dict[str, float] = field(default_factory=dict)  # webhook before the 201 was read
+    #: Wall-clock seconds from the event's CloudEvent `time` (the change's commit at the
+    #: registry, pinned by the outbox relay) to the webhook's arrival.
+    after_commit: list[float] = field(default_factory=list)
     failed_creates: int = 0
     unverified: int = 0
     deliveries: int = 0
@@ -111,6 +115,9 @@ class Timings:
         if not str(delivery.event.get("type", "")).endswith(REGISTERED):
             return
         subject = str(delivery.event.get("subject", ""))
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            stamp = str(delivery.event["time"]).replace("Z", "+00:00")
+            self.after_commit.append(time.time() - datetime.fromisoformat(stamp).timestamp())
         if subject in self.sent:
             self.arrived.setdefault(subject, at)
         else:
@@ -276,6 +283,12 @@ def _report(
         f"  change->webhook latency p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
         f"max {latencies[-1] if latencies else float('nan'):7.1f} ms"
     )
+    if timings.after_commit:
+        commits = sorted(x * 1000 for x in timings.after_commit)
+        print(
+            f"  of which change committed (CloudEvent time) -> webhook: p50"
+            f" {statistics.median(commits):7.1f} ms  p99 {_percentile(commits, 0.99):7.1f} ms"
+        )
     if answers:
         print(
             f"  of which the registry's answer (201): p50 {statistics.median(answers):7.1f} ms"
