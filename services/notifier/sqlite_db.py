@@ -22,18 +22,20 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+_WRITER_BUSY_MS = 250
 
 
-def _connect(path: str | Path) -> sqlite3.Connection:
+def _connect(path: str | Path, *, busy_ms: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     return conn
 
 
@@ -50,11 +52,16 @@ class SqliteDb:
     @classmethod
     async def open(cls, path: str | Path, *, schema: str = "") -> SqliteDb:
         """Open (creating if needed) the file in WAL mode and run ``schema`` (a script)."""
-        writer = _connect(path)
+        # Nothing else writes the file, so the writer never waits for the lock in normal
+        # operation; should something (an operator's sqlite3 shell) hold it, the loop is
+        # blocked at most this long and the write fails, to be retried by its caller.
+        writer = _connect(path, busy_ms=_WRITER_BUSY_MS)
         if schema:
             writer.executescript(schema)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifier-sqlite")
-        reader = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+        reader = await asyncio.get_running_loop().run_in_executor(
+            executor, partial(_connect, path, busy_ms=5000)
+        )
         return cls(writer, reader, executor)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:

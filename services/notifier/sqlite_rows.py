@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     UNIQUE (subscription_id, event_id, generation)
 );
 CREATE INDEX IF NOT EXISTS deliveries_lane ON deliveries(subscription_id, subject, status, seq);
+-- An event's body, once for all its subscriptions' deliveries (whose own body column is
+-- then empty; rows written before this table keep their body there).
+CREATE TABLE IF NOT EXISTS event_bodies (event_id TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, seq);
 CREATE TABLE IF NOT EXISTS attempts (
     rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,8 +71,11 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_subscription ON attempts(subscription_id, rowid_);
 """
 
+#: Selected ``FROM deliveries``: the body is the row's own, else its event's.
 DELIVERY_COLUMNS = (
-    "seq, id, subscription_id, event_id, event_type, subject, body, traceparent, status,"
+    "seq, id, subscription_id, event_id, event_type, subject,"
+    " COALESCE(NULLIF(deliveries.body, X''), (SELECT b.body FROM event_bodies AS b"
+    " WHERE b.event_id = deliveries.event_id), X'') AS body, traceparent, status,"
     " attempts, next_attempt_at, created_at, generation, last_error, finished_at"
 )
 

@@ -52,7 +52,7 @@ def _delivery_values(d: Delivery) -> tuple[object, ...]:
         d.event_id,
         d.event_type,
         d.subject,
-        d.body,
+        b"",  # the body is stored once per event, in event_bodies
         d.traceparent,
         d.status.value,
         d.attempts,
@@ -229,9 +229,12 @@ class SqliteStore:
         attempts: Sequence[tuple[Attempt, Delivery]] = (),
     ) -> list[Delivery]:
         rows = [_delivery_values(d) for d in new]
+        bodies = list({d.event_id: (d.event_id, d.body) for d in new}.items())
         states = [(*delivery_state(d), d.id) for _, d in attempts]
         records = [(*attempt_values(a), d.id) for a, d in attempts]
-        seqs = await self._db.transaction(lambda c: _write_batch(c, rows, states, records))
+        seqs = await self._db.transaction(
+            lambda c: _write_batch(c, [v for _, v in bodies], rows, states, records)
+        )
         added = [replace(d, seq=seqs[d.id]) for d in new if d.id in seqs]
         added.sort(key=lambda d: d.seq)
         return added
@@ -377,12 +380,15 @@ def _upsert_partner(c: sqlite3.Connection, partner: Partner) -> None:
 
 def _write_batch(
     c: sqlite3.Connection,
+    bodies: Sequence[tuple[str, bytes]],
     rows: Sequence[tuple[object, ...]],
     states: Sequence[tuple[object, ...]],
     records: Sequence[tuple[object, ...]],
 ) -> dict[str, int]:
     """New deliveries (their seq by id), then attempts with their delivery's new state."""
     seqs: dict[str, int] = {}
+    if bodies:
+        c.executemany("INSERT OR IGNORE INTO event_bodies (event_id, body) VALUES (?, ?)", bodies)
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
         sql = _INSERT_DELIVERIES.format(rows=", ".join([_ROW] * len(chunk)))

@@ -18,9 +18,11 @@ The dispatcher hands its writes here instead of running a statement per delivery
   dispatcher calls it before reading delivery state back from the store.
 
 Batches are natural: one flusher writes whatever accumulated while the previous
-transaction ran, up to ``max_batch`` rows. The window is bounded by ``max_buffered``
-handed-over writes; past it ``record`` and ``enqueue_later`` wait, so a stalled store slows
-the senders and the consumer down instead of growing memory.
+transaction ran, up to ``max_batch`` rows (the transaction runs on the event loop, see
+:mod:`~services.notifier.sqlite_db`, so the bound also bounds how long it holds the loop).
+The window is bounded by ``max_buffered`` handed-over writes; past it ``record`` and
+``enqueue_later`` wait, so a stalled store slows the senders and the consumer down instead
+of growing memory.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class DeliveryWriter:
         self,
         store: NotifierStore,
         *,
-        max_batch: int = 2000,
+        max_batch: int = 500,
         max_buffered: int = 10_000,
         retry_seconds: float = 1.0,
         logger: Logger | None = None,
