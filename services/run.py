@@ -225,7 +225,8 @@ async def run(settings: RunSettings, *, env: Mapping[str, str], console: Console
             stop.cancel()
             await asyncio.gather(stop, return_exceptions=True)
             if not work.done():
-                console.step(f"stopping: {watch.result()}" if watch.done() else "signal received")
+                why = watch.result() if watch.done() else None
+                console.step(f"stopping: {why}" if why else "signal received")
                 work.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await work

@@ -26,6 +26,7 @@ from shared._errors import Conflict, Fault, InvalidInput, NotFound, TaBridgeErro
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
+    "PROBLEM_SCHEMA",
     "PROBLEM_TYPE_BASE",
     "ProblemError",
     "http_problem",
@@ -38,6 +39,35 @@ PROBLEM_TYPE_BASE = "https://ta-bridge.wipo.int/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 #: The code of a body (or query) that does not validate, whoever finds it.
 VALIDATION_FAILED = "validation_failed"
+
+
+#: The OpenAPI (JSON Schema) description of the document, for every service's /openapi.json.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details, the same from every ta-bridge service.",
+    "required": ["type", "code", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": PROBLEM_TYPE_BASE + "<code>"},
+        "code": {"type": "string", "description": "snake_case name of the fault"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "the request path"},
+        "errors": {
+            "type": "array",
+            "description": "for invalid input: each fault, located",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "message", "code"],
+                "properties": {
+                    "pointer": {"type": "string", "description": "JSON pointer (or /query/<name>)"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string", "description": "the fault's kind, e.g. missing"},
+                },
+            },
+        },
+    },
+}
 
 
 class ProblemError(Exception):

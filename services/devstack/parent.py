@@ -73,10 +73,13 @@ class ParentWatch:
                 return f"the parent process is stopping ({lost[0].name})"
         return None
 
-    async def run(self) -> str:
-        """Once the parent stops: set `stopping` and return the reason (runs until cancelled)."""
-        while (why := self.reason()) is None:
+    async def run(self) -> str | None:
+        """Watch until the parent stops (then set `stopping` and return why) or something
+        else set `stopping` (then return None)."""
+        while not self._stopping.is_set():
+            if (why := self.reason()) is not None:
+                self._stopping.set()
+                return why
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval)
-        self._stopping.set()
-        return why
+        return None

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from services.partner_feed.partners import FORMATS
 from shared import json_response, operational_paths
+from shared._problems import PROBLEM_SCHEMA
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -89,19 +90,7 @@ def document() -> dict[str, Any]:
                 "partnerKey": {"type": "http", "scheme": "bearer"},
                 "operatorKey": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string"},
-                        "code": {"type": "string"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                        "errors": {"type": "array", "items": {"type": "object"}},
-                    },
-                }
-            },
+            "schemas": {"Problem": PROBLEM_SCHEMA},
         },
         "paths": {
             "/v1/imports": {

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from services.registry.views import WithdrawRequest
 from shared import json_response, operational_paths
+from shared._problems import PROBLEM_SCHEMA
 from shared.domain import Activity, ActivityFields
 
 _REF = "#/components/schemas/{model}"
@@ -88,25 +89,7 @@ FILTERS = [
 
 def build_openapi() -> dict[str, Any]:
     schemas = _schemas(ActivityFields, Activity, WithdrawRequest)
-    schemas["Problem"] = {
-        "type": "object",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string"},
-            "code": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}},
-                },
-            },
-        },
-    }
+    schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ActivityPage"] = {
         "type": "object",
         "properties": {

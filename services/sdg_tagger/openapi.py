@@ -12,35 +12,11 @@ from pydantic.json_schema import JsonSchemaMode
 from services.sdg_tagger.result import TagResult
 from services.sdg_tagger.views import TagRequest
 from shared import json_response, operational_paths
+from shared._problems import PROBLEM_SCHEMA
 
 __all__ = ["openapi_document", "openapi_view"]
 
 _REF = "#/components/schemas/{model}"
-
-_PROBLEM: dict[str, Any] = {
-    "type": "object",
-    "description": "RFC 9457 problem details.",
-    "required": ["type", "code", "title", "status"],
-    "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "code": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["pointer", "message"],
-                "properties": {
-                    "pointer": {"type": "string", "description": "JSON pointer into the body"},
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}
 
 
 def _schemas(*models: tuple[type[BaseModel], JsonSchemaMode]) -> dict[str, Any]:
@@ -65,7 +41,7 @@ def _problem(description: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The document (built once per process; it depends on code only)."""
     schemas = _schemas((TagRequest, "validation"), (TagResult, "serialization"))
-    schemas["Problem"] = _PROBLEM
+    schemas["Problem"] = PROBLEM_SCHEMA
     return {
         "openapi": "3.1.0",
         "info": {

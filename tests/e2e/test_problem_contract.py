@@ -24,6 +24,7 @@ import pytest
 from services.devstack import SERVICES, Stack, StackConfig, apply_topics, build_env, free_port
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
 from shared._problems import PROBLEM_TYPE_BASE
+from tests.support.activities import activity_doc
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -163,6 +164,30 @@ async def test_the_same_faults_get_the_same_problem_from_every_service(
             shaped(doc, status=422, code="validation_failed", path=path)
             typed = [e for e in doc["errors"] if e["pointer"] in {"/title", "/url", "/text"}]
             assert typed and typed[0]["code"] != "invalid", doc  # the fault's own kind
+
+        # The same fault on POST and on PATCH: the same code.
+        registry = urls["registry"]
+        async with http.post(
+            registry + "/v1/activities", json=activity_doc(), headers=ADMIN
+        ) as response:
+            assert response.status == 201, await response.text()
+            created = await response.json()
+        path = f"/v1/activities/{created['id']}"
+        for method, where, media in (
+            ("POST", "/v1/activities", "application/json"),
+            ("PATCH", path, "application/merge-patch+json"),
+        ):
+            body = activity_doc(stage="nowhere") if method == "POST" else {"stage": "nowhere"}
+            doc, _ = await problem(
+                http,
+                registry,
+                method,
+                where,
+                data=json.dumps(body),
+                headers={**ADMIN, "Content-Type": media},
+            )
+            shaped(doc, status=422, code="validation_failed", path=where)
+            assert [e["pointer"] for e in doc["errors"]] == ["/stage"], doc
 
         for name, (method, path, headers) in UPLOADS.items():
             doc, _ = await problem(

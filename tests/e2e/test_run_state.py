@@ -22,7 +22,7 @@ import pytest
 
 from services.devstack import WebhookReceiver
 from services.devstack.demo.console import Console
-from services.devstack.parent import caught_signals
+from services.devstack.parent import ParentWatch, caught_signals
 from services.devstack.source import DemoSource, partners_with_sources
 from services.devstack.state import (
     broker_has_data,
@@ -197,3 +197,13 @@ async def test_the_registry_cli_says_which_store_it_opened(tmp_path: Path) -> No
     assert process.returncode == 0, err
     assert f"# store: {tmp_path / 'registry.db'}" in err.decode()
     assert (tmp_path / "registry.db").exists()
+
+
+async def test_the_parent_watch_ends_when_stopping_is_set_by_a_signal() -> None:
+    stopping = asyncio.Event()
+    watch = ParentWatch(stopping, interval=0.05)
+    assert watch.reason() is None  # our parent (the test runner's) is alive and well
+    task = asyncio.create_task(watch.run())
+    await asyncio.sleep(0)
+    stopping.set()  # what the launcher's SIGINT/SIGTERM/SIGHUP handler does
+    assert await asyncio.wait_for(task, 5) is None  # it returns, it does not spin on
