@@ -50,6 +50,7 @@ from services.devstack import (
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
 from services.devstack.demo.subscription import NotifierClient
 from services.devstack.receiver import Delivery
+from tools.bench_notify import drop_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_P99_MS = 500.0
@@ -244,6 +245,7 @@ async def main(rate: float, seconds: float, drain: float) -> int:
         finally:
             statuses = await stack.stop(deadline=60)
             await receiver.stop()
+            await drop_topics(bootstrap, config.namespace)
     return _report(
         timings,
         rate=rate,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
@@ -290,9 +291,24 @@ async def _kafka(receivers: Receivers, count: int, db: Path, bootstrap: str) -> 
     finally:
         await publisher.close()
         await runner.cleanup()
+        await drop_topics(bootstrap, namespace)
     _check_signed(receivers, secrets)
     latencies = [at - started for at in receivers.arrivals.values()]
     return _round(len(receivers.arrivals), elapsed, latencies)
+
+
+async def drop_topics(bootstrap: str, namespace: str) -> None:
+    """Delete a round's topics: a broker holding thousands of them makes every client's
+    metadata (and the broker) slower for the rounds after."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    with contextlib.suppress(Exception):
+        await admin.start()
+        names = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
+        if names:
+            await admin.delete_topics(names)
+    await admin.close()
 
 
 def _median(rounds: list[Round]) -> Round:
