@@ -73,7 +73,8 @@ def stack_config(
                 "NOTIFIER_ALLOWLIST": f"{receiver.host}:{receiver.port}",
             },
         },
-        base_env=env,
+        # The demo's operator key (TABRIDGE_OPERATOR_KEYS), unless the operator set theirs.
+        base_env={"TABRIDGE_OPERATOR_KEYS": DemoKeys().operator, **env},
     )
 
 

@@ -42,6 +42,13 @@ from shared._metrics import PipelineMetrics
 from shared._observability import Observability, build_observability
 from shared._offsets import KafkaOffsetReader, OffsetReader, OffsetSnapshot, offset_reader
 from shared._openapi import operational_paths
+from shared._operator import (
+    OPERATOR_KEYS,
+    is_operator,
+    operator_security_scheme,
+    parse_operator_keys,
+    require_operator,
+)
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
@@ -82,6 +89,7 @@ __all__ = [
     "DLQ_SUFFIX",
     "LOGGER",
     "METRICS_REGISTRY",
+    "OPERATOR_KEYS",
     "READINESS",
     "TRACER",
     "CleanupContext",
@@ -148,16 +156,20 @@ __all__ = [
     "dlq_depths",
     "dlq_topic",
     "faults_of",
+    "is_operator",
     "json_response",
     "load_settings",
     "new_event_id",
     "offset_reader",
     "operational_paths",
+    "operator_security_scheme",
+    "parse_operator_keys",
     "problem_response",
     "publisher_context",
     "read_body",
     "read_json",
     "read_model",
+    "require_operator",
     "serve",
     "split_type",
     "topics_context",

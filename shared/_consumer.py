@@ -34,6 +34,7 @@ from shared._dedup import DedupStore
 from shared._envelope import Envelope
 from shared._errors import DlqLimitExceeded, InvalidEvent
 from shared._event_model import EventCatalog, split_type
+from shared._log_loss import LogLossGuard
 from shared._metrics import PipelineMetrics
 from shared._policies import CommitPolicy, DlqLimit, DlqWindow, RetryPolicy
 from shared._producer import EventPublisher
@@ -113,6 +114,7 @@ class ConsumerRunner:
         self._last_commit = time.monotonic()
         self._lag_labels: set[tuple[str, str, str]] = set()
         self._routes: dict[tuple[str, str], _Route | str] = {}
+        self._loss_guard = LogLossGuard(transport, self._log)
         self.assigned = asyncio.Event()
         """Set once this member holds partitions: a test or readiness check waits on it."""
 
@@ -162,6 +164,7 @@ class ConsumerRunner:
         if self._batch_task is not None and not self._batch_task.done():
             self._batch_task.cancel()
             await asyncio.gather(self._batch_task, return_exceptions=True)
+        await self._loss_guard.close()
         await self._commit()
         await consumer.stop()
         self._log.info(
@@ -170,9 +173,10 @@ class ConsumerRunner:
 
     async def _poll(self, consumer: ConsumerClient) -> dict[TopicPartition, list[Any]]:
         try:
-            return await consumer.getmany(
+            batch = await consumer.getmany(
                 timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
             )
+            return await self._loss_guard.admit(batch)
         except KafkaConnectionError as exc:
             self._log.warning("fetch failed; retrying", error=str(exc))
             await self._wait_or_stop(1.0)
@@ -433,6 +437,8 @@ class ConsumerRunner:
 
     async def _on_assigned(self, assigned: Collection[TopicPartition]) -> None:
         self._revoked.difference_update(assigned)
+        if self._consumer is not None:
+            self._loss_guard.assigned(self._consumer, assigned)
         if assigned:
             self.assigned.set()
         self._log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))

@@ -13,13 +13,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from structlog.typing import FilteringBoundLogger
 
+from shared._body_guards import BodyTooSlow, body_deadline, body_limit, broken_body
 from shared._errors import TaBridgeError
+from shared._operator import OPERATOR_KEYS
 from shared._problems import ProblemError, problem_from_error, problem_response
+from shared._settings import CommonSettings
 from shared._tracing import context_from_headers
 
 __all__ = [
@@ -40,6 +44,7 @@ TRACER = web.AppKey("tracer", Tracer)
 READINESS = web.AppKey("readiness", dict[str, ReadinessCheck])
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_INTERNAL = ProblemError(500, "internal_error", "Internal error", "the error was logged")
 
 
 def json_response(
@@ -60,58 +65,39 @@ def create_base_app(
     registry: CollectorRegistry,
     tracer: Tracer | None = None,
     max_body_bytes: int = 1024 * 1024,
+    settings: CommonSettings | None = None,
 ) -> web.Application:
     """An application with the health, readiness and metrics routes and the middlewares.
 
     Services add readiness checks with `app[READINESS]["kafka"] = check` and their own
-    routes and cleanup contexts.
-    """
+    routes and cleanup contexts. From `settings` come the operator keys and the body
+    deadline (`http_body_timeout`, `http_body_min_rate`); without them there is no
+    operator and no body deadline.
 
-    @web.middleware
-    async def body_limit(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        length = request.content_length
-        if length is not None and length > max_body_bytes:
-            raise ProblemError(
-                413,
-                "payload_too_large",
-                "Request body too large",
-                f"the body is {length} bytes; the limit is {max_body_bytes}",
-            )
-        return await handler(request)
+    Every fault of the request itself is a typed 4xx problem: a body over the limit 413,
+    an unsupported `Content-Encoding` 415, a body that does not decode (garbage under
+    `Content-Encoding: gzip`) 400, a body slower than the deadline allows 408.
+    """
 
     @web.middleware
     async def problems(request: web.Request, handler: _Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except ProblemError as problem:
-            return problem_response(problem, request.path)
-        except TaBridgeError as error:
-            return problem_response(problem_from_error(error), request.path)
-        except web.HTTPRequestEntityTooLarge:
-            return problem_response(
-                ProblemError(
-                    413,
-                    "payload_too_large",
-                    "Request body too large",
-                    f"the limit is {max_body_bytes} bytes",
-                ),
-                request.path,
-            )
+        except asyncio.CancelledError:
+            raise
         except web.HTTPException as http:
             if http.status < 400:
                 raise
-            return problem_response(
-                ProblemError(http.status, _code_for(http.status), http.reason, http.text),
-                request.path,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("unhandled error", path=request.path, method=request.method)
-            return problem_response(
-                ProblemError(500, "internal_error", "Internal error", "the error was logged"),
-                request.path,
-            )
+            return problem_response(_http_problem(http, max_body_bytes), request.path)
+        except Exception as exc:
+            problem = _known_problem(exc, request)
+            if problem is None:
+                logger.exception("unhandled error", path=request.path, method=request.method)
+                problem = _INTERNAL
+            response = problem_response(problem, request.path)
+            if isinstance(exc, RequestPayloadError | BodyTooSlow):
+                response.force_close()
+            return response
 
     the_tracer = tracer or trace.NoOpTracer()
 
@@ -133,9 +119,11 @@ def create_base_app(
             span.set_attribute("http.response.status_code", response.status)
             return response
 
-    app = web.Application(
-        middlewares=[tracing, problems, body_limit], client_max_size=max_body_bytes
-    )
+    guards = [body_limit(max_body_bytes)]
+    if settings is not None:
+        guards.append(body_deadline(settings.http_body_timeout, settings.http_body_min_rate))
+    app = web.Application(middlewares=[tracing, problems, *guards], client_max_size=max_body_bytes)
+    app[OPERATOR_KEYS] = settings.operator_key_digests() if settings is not None else frozenset()
     app[LOGGER] = logger
     app[METRICS_REGISTRY] = registry
     app[TRACER] = the_tracer
@@ -146,8 +134,28 @@ def create_base_app(
     return app
 
 
+def _known_problem(exc: Exception, request: web.Request) -> ProblemError | None:
+    if isinstance(exc, ProblemError):
+        return exc
+    if isinstance(exc, TaBridgeError):
+        return problem_from_error(exc)
+    return broken_body(exc, request)
+
+
+def _http_problem(http: web.HTTPException, max_body_bytes: int) -> ProblemError:
+    if isinstance(http, web.HTTPRequestEntityTooLarge):
+        return ProblemError(
+            413,
+            "payload_too_large",
+            "Request body too large",
+            f"the limit is {max_body_bytes} bytes",
+        )
+    return ProblemError(http.status, _code_for(http.status), http.reason, http.text)
+
+
 def _code_for(status: int) -> str:
     return {
+        400: "bad_request",
         404: "not_found",
         405: "method_not_allowed",
         406: "not_acceptable",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -104,13 +105,24 @@ def serve(
     host: str,
     port: int,
     shutdown_timeout: float = 20.0,
+    header_timeout: float = 15.0,
 ) -> None:
-    """Serve until SIGINT/SIGTERM, then shut down in order (see the module docstring)."""
+    """Serve until SIGINT/SIGTERM, then shut down in order (see the module docstring).
+
+    A connection that has not sent a complete request head within `header_timeout`
+    seconds of opening (or of its last response) is closed: slow-header clients cannot
+    hold connections.
+
+    The process umask becomes 0o077 first, so every file the service creates from here on
+    (SQLite stores and their WAL, spools, span files) is readable by its user only.
+    """
+    os.umask(0o077)
     web.run_app(
         app,
         host=host,
         port=port,
         shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=header_timeout,
         print=None,
         access_log=None,
         handle_signals=True,

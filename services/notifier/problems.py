@@ -85,5 +85,9 @@ async def json_body(request: web.Request) -> object:
         )
     try:
         return json.loads(await request.read())
+    except RecursionError as exc:
+        raise InvalidRequestError(
+            "the body nests too deeply", [FieldError("", "JSON nesting is too deep")]
+        ) from exc
     except ValueError as exc:
         raise InvalidRequestError("the body is not valid JSON", [FieldError("", str(exc))]) from exc

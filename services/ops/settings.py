@@ -12,7 +12,8 @@ class OpsSettings(CommonSettings):
     """Where the services answer and where their spans are written.
 
     `TABRIDGE_REGISTRY_URL`, `TABRIDGE_PARTNER_FEED_URL`, `TABRIDGE_NOTIFIER_URL`,
-    `TABRIDGE_SDG_TAGGER_URL`, `TABRIDGE_NOTIFIER_API_KEY`; `TABRIDGE_TRACE_DIR` and
+    `TABRIDGE_SDG_TAGGER_URL`, `TABRIDGE_NOTIFIER_API_KEY`, `TABRIDGE_OPERATOR_KEY`;
+    `TABRIDGE_TRACE_DIR` and
     `KAFKA_BOOTSTRAP_SERVERS` as the services read them.
     """
 
@@ -24,6 +25,11 @@ class OpsSettings(CommonSettings):
     sdg_tagger_url: str = "http://127.0.0.1:8084"
     notifier_api_key: str | None = Field(
         default=None, description="A partner API key of the notifier, for webhook redrives."
+    )
+    operator_key: str | None = Field(
+        default=None,
+        description="An operator key (one of the services' TABRIDGE_OPERATOR_KEYS), sent to "
+        "`/v1/status` for the full document.",
     )
     trace_dir: str | None = Field(default="var/run/traces", validation_alias="TABRIDGE_TRACE_DIR")
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from services.partner_feed.partners import FORMATS
-from shared import json_response, operational_paths
+from shared import json_response, operational_paths, operator_security_scheme
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -85,7 +85,10 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8082"}],
         "components": {
-            "securitySchemes": {"partnerKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "partnerKey": {"type": "http", "scheme": "bearer"},
+                **operator_security_scheme(),
+            },
             "schemas": {
                 "Problem": {
                     "type": "object",
