@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from tools.chaos import auth, hostile
+from tools.chaos import auth, hostile, ssrf
 from tools.chaos.stack import System, running_system
 from tools.chaos.tally import Tally, total_line
 
 Scenario = Callable[..., Awaitable[Tally]]
-SCENARIOS: dict[str, Scenario] = {"hostile": hostile.run, "auth": auth.run}
+SCENARIOS: dict[str, Scenario] = {"hostile": hostile.run, "ssrf": ssrf.run, "auth": auth.run}
 
 
 async def main_async(names: list[str], *, quick: bool, bootstrap: str) -> list[Tally]:
