@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: help venv run test lint fmt typecheck contracts contracts-check kafka-up kafka-down \
-        pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify clean
+        pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify chaos clean
 
 help:
 	@echo "make run    - start Kafka, the four services and the demo (Ctrl-C stops all)"
 	@echo "make test   - lint, type-check, contract check and the whole test suite"
 	@echo "make bench  - every benchmark (bench-transport, bench-registry, ...)"
+	@echo "make chaos  - hostile inputs, SSRF and the auth matrix against the real stack"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +74,12 @@ bench-ingest: venv
 
 bench-notify: venv
 	bash tools/with_kafka.sh $(BIN)/python -m tools.bench_notify
+
+# Faults against the real stack; one `CHAOS <scenario> ...` line each and a total.
+# CHAOS_SCENARIOS narrows it (e.g. `make chaos CHAOS_SCENARIOS=ssrf`).
+CHAOS_SCENARIOS ?= all
+chaos: venv
+	bash tools/with_kafka.sh $(BIN)/python -m tools.chaos $(CHAOS_SCENARIOS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

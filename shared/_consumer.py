@@ -51,6 +51,10 @@ from shared._transport import (
 __all__ = ["ConsumerRunner"]
 
 
+#: Bound of the final commit and of stopping the client at shutdown, each.
+_SHUTDOWN_STEP_SECONDS = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class _Route:
     family: str
@@ -165,8 +169,16 @@ class ConsumerRunner:
             self._batch_task.cancel()
             await asyncio.gather(self._batch_task, return_exceptions=True)
         await self._loss_guard.close()
-        await self._commit()
-        await consumer.stop()
+        # Bounded: against a broker that lost the topic (a replaced cluster) the client
+        # retries a commit forever; shutdown must meet its deadline whatever the broker did.
+        try:
+            await asyncio.wait_for(self._commit(), _SHUTDOWN_STEP_SECONDS)
+        except TimeoutError:
+            self._log.error("final commit did not finish in time; it is abandoned")
+        try:
+            await asyncio.wait_for(consumer.stop(), _SHUTDOWN_STEP_SECONDS)
+        except TimeoutError:
+            self._log.error("consumer client did not stop in time")
         self._log.info(
             "consumer stopped", committed={str(k): v for k, v in self._committed.items()}
         )
@@ -410,6 +422,8 @@ class ConsumerRunner:
             }
             if not offsets:
                 return
+            offsets = self._loss_guard.before_commit(consumer, offsets)
+            self._pending.update(offsets)
             try:
                 await consumer.commit(offsets)
             except (CommitFailedError, IllegalStateError) as exc:

@@ -52,16 +52,25 @@ def topics_context(
 
 
 def publisher_context(
-    key: web.AppKey[EventPublisher], build: Callable[[web.Application], EventPublisher]
+    key: web.AppKey[EventPublisher],
+    build: Callable[[web.Application], EventPublisher],
+    *,
+    close_timeout: float = 10.0,
 ) -> CleanupContext:
-    """Start a publisher before the app serves; flush and stop it after."""
+    """Start a publisher before the app serves; flush and stop it after, within
+    `close_timeout` seconds (whatever the broker does)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         publisher = build(app)
         await publisher.start()
         app[key] = publisher
         yield
-        await publisher.close()
+        try:
+            await asyncio.wait_for(publisher.close(), close_timeout)
+        except TimeoutError:
+            # Unacknowledged sends stay unacknowledged: their sources (the outbox, the
+            # uncommitted consumer offsets) send them again on the next start.
+            app[LOGGER].error("publisher did not flush in time; closing abandoned")
 
     return context
 
@@ -93,6 +102,10 @@ def consumer_context(
         if not done:
             log.error("consumer did not stop in time; cancelling", group=runner.group_id)
             task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=5.0)
+            if not done:
+                log.error("consumer ignored its cancellation; left behind", group=runner.group_id)
+                return
         with contextlib.suppress(asyncio.CancelledError, DlqLimitExceeded):
             await task
 

@@ -115,6 +115,29 @@ class LogLossGuard:
                 self._consumer.seek(tp, 0)
         return {tp: records for tp, records in batch.items() if tp not in rewound}
 
+    def before_commit(
+        self, consumer: ConsumerClient, offsets: dict[TopicPartition, int]
+    ) -> dict[TopicPartition, int]:
+        """`offsets` to commit, with any offset past its partition's known end replaced by
+        0 (and the partition sought there): a position the broker no longer has, as when
+        the cluster was replaced under a running consumer, is never committed."""
+        kept = dict(offsets)
+        for tp, offset in offsets.items():
+            end = consumer.highwater(tp)
+            if end is None or offset <= end:
+                continue
+            self._log.warning(
+                "position is beyond the log end: the broker lost records it had "
+                "acknowledged (cluster replaced?); rewinding to the log start",
+                topic=tp.topic,
+                partition=tp.partition,
+                position=offset,
+                end=end,
+            )
+            consumer.seek(tp, 0)
+            kept[tp] = 0
+        return kept
+
     async def close(self) -> None:
         checks = set(self._checks.values())
         self._checks.clear()

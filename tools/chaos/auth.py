@@ -79,11 +79,18 @@ def _body(service: str, path: str, system: System) -> tuple[bytes | None, dict[s
     return b'{"text": "patent offices and innovation support"}', json_type
 
 
+QUICK = ("missing", "malformed", "unknown", "over-long")
+
+
 def _credentials(
-    service: str, template: str, security: list[dict[str, list[str]]], system: System
+    service: str,
+    template: str,
+    security: list[dict[str, list[str]]],
+    system: System,
+    quick: bool,
 ) -> dict[str, str | None]:
     """Every credential that must be refused for an operation with `security`."""
-    creds: dict[str, str | None] = dict(BAD)
+    creds: dict[str, str | None] = {k: v for k, v in BAD.items() if not quick or k in QUICK}
     schemes = {name for requirement in security for name in requirement}
     other = system.partners[1].key
     if service == "registry":
@@ -135,7 +142,9 @@ async def run(system: System, *, quick: bool = False) -> Tally:
                 body, headers = _body(service, template, system)
                 if service == "partner-feed" and template == "/v1/imports":
                     path = f"/v1/imports?partner={system.partners[0].id}&format=iati&wait=true"
-                for name, credential in _credentials(service, template, security, system).items():
+                for name, credential in _credentials(
+                    service, template, security, system, quick
+                ).items():
                     sent = dict(headers)
                     if credential is not None:
                         sent["Authorization"] = credential

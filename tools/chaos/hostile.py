@@ -196,6 +196,7 @@ async def run(system: System, *, quick: bool = False) -> Tally:
         tally.fail("lost", f"clean upload after: {after.get('status')} {got} < {expected}")
     tally.extra["clean_records"] = got
     await _feeds_well_formed(system, tally)
+    _private_files(system, tally)
     for name in system.crashed():
         tally.fail("server_errors", f"{name} crashed")
     return tally
@@ -211,3 +212,12 @@ async def _feeds_well_formed(system: System, tally: Tally) -> None:
         etree.fromstring(body)
     except etree.XMLSyntaxError as exc:
         tally.fail("server_errors", f"iati.xml is not well-formed: {exc}")
+
+
+def _private_files(system: System, tally: Tally) -> None:
+    """Every store file (and its WAL) is readable by the services' user only."""
+    stores = list(system.config.state_dir.glob("*.db*"))
+    for path in stores:
+        if path.stat().st_mode & 0o077:
+            tally.fail("allowed", f"{path.name} is mode {path.stat().st_mode & 0o777:o}")
+    tally.extra["store_files_0600"] = sum(1 for p in stores if not p.stat().st_mode & 0o077)

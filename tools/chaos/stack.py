@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -113,6 +114,7 @@ async def running_system(bootstrap: str, *, state_dir: Path | None = None) -> As
     """The started system; stopped (and its exit statuses checked by the caller) after."""
     receiver = WebhookReceiver()
     await receiver.start()
+    (ROOT / "var").mkdir(exist_ok=True)
     state = state_dir or Path(tempfile.mkdtemp(prefix="chaos-", dir=ROOT / "var"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN)}
     base_env.update(
@@ -170,4 +172,6 @@ async def running_system(bootstrap: str, *, state_dir: Path | None = None) -> As
         await receiver.stop()
         unclean = {name: code for name, code in statuses.items() if code != 0}
         if unclean:
-            raise RuntimeError(f"services did not stop cleanly: {unclean}")
+            raise RuntimeError(f"services did not stop cleanly: {unclean} (logs: {state})")
+        if state_dir is None and not os.environ.get("CHAOS_KEEP_STATE"):
+            shutil.rmtree(state, ignore_errors=True)
