@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from services.registry.app import open_database
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = actions.add_parser("revoke")
     revoke.add_argument("name")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the store it may create holds key hashes: its user's only, as serve()
     return asyncio.run(_run(args, load_settings(RegistrySettings)))
 
 
