@@ -51,7 +51,7 @@ from shared._transport import (
 __all__ = ["ConsumerRunner"]
 
 
-#: Bound of the final commit and of stopping the client at shutdown, each.
+#: Bound of one commit, and of stopping the client at shutdown.
 _SHUTDOWN_STEP_SECONDS = 5.0
 
 
@@ -425,7 +425,12 @@ class ConsumerRunner:
             offsets = self._loss_guard.before_commit(consumer, offsets)
             self._pending.update(offsets)
             try:
-                await consumer.commit(offsets)
+                # Bounded: for a topic the broker no longer has (a replaced cluster) the
+                # client retries forever, which would stall this loop and its stop.
+                await asyncio.wait_for(consumer.commit(offsets), _SHUTDOWN_STEP_SECONDS)
+            except TimeoutError:
+                self._log.warning("commit did not finish in time; retried with the next one")
+                return
             except (CommitFailedError, IllegalStateError) as exc:
                 # The group is rebalancing; the new owner re-reads from the last commit and
                 # de-duplication absorbs the overlap. Crashing here would only loop.

@@ -34,17 +34,23 @@ async def rewind_beyond_end(
     transport: Transport,
     partitions: Collection[TopicPartition],
     log: FilteringBoundLogger,
+    *,
+    within: float = 10.0,
 ) -> list[TopicPartition]:
     """Seek every partition whose committed offset is past its log end to the log start.
 
     Returns the partitions rewound. Never raises for the broker: when the offsets cannot
-    be read, nothing is rewound and the next assignment checks again.
+    be read within `within` seconds, nothing is rewound here (the commit guard,
+    `LogLossGuard.before_commit`, still refuses a position past the end).
     """
     if not partitions:
         return []
     try:
-        ends = await transport.end_offsets(sorted({tp.topic for tp in partitions}))
-        committed = {tp: await consumer.committed(tp) for tp in partitions}
+        # Bounded: against a cluster that lost the topic these calls retry forever, and the
+        # partition's first batch (so the runner's stop) waits for this check.
+        async with asyncio.timeout(within):
+            ends = await transport.end_offsets(sorted({tp.topic for tp in partitions}))
+            committed = {tp: await consumer.committed(tp) for tp in partitions}
     except Exception as exc:
         log.warning("could not compare committed offsets with the log end", error=str(exc))
         return []
