@@ -8,14 +8,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: help venv run test lint fmt typecheck contracts contracts-check kafka-up kafka-down \
         pg-up pg-down bench bench-transport bench-registry bench-sdg bench-ingest bench-notify \
-        bench-iati bench-e2e reset clean
+        bench-iati bench-e2e reset chaos clean
 
 help:
 	@echo "make run    - start Kafka, the four services and the demo (Ctrl-C stops all)"
 	@echo "make reset  - forget what make run kept (var/run: stores, logs, broker data)"
-
 	@echo "make test   - lint, type-check, contract check and the whole test suite"
 	@echo "make bench  - every benchmark (bench-transport, bench-registry, ...)"
+	@echo "make chaos  - hostile inputs, SSRF and the auth matrix against the real stack"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -98,6 +98,12 @@ reset:
 	@KAFKA_DATA_DIR=$(CURDIR)/var/run/kafka bash deploy/kafka/kafka.sh stop >/dev/null
 	rm -rf var/run
 	@echo "==> var/run removed: the next make run starts afresh (.venv kept)"
+
+# Faults against the real stack; one `CHAOS <scenario> ...` line each and a total.
+# CHAOS_SCENARIOS narrows it (e.g. `make chaos CHAOS_SCENARIOS=ssrf`).
+CHAOS_SCENARIOS ?= all
+chaos: venv
+	bash tools/with_kafka.sh $(BIN)/python -m tools.chaos $(CHAOS_SCENARIOS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

@@ -172,7 +172,7 @@ async def _status(args: argparse.Namespace, settings: OpsSettings) -> int:
         name: getattr(args, name.replace("-", "_")) or url
         for name, url in settings.service_urls().items()
     }
-    reports = await fetch_statuses(urls, seconds=args.timeout)
+    reports = await fetch_statuses(urls, seconds=args.timeout, operator_key=settings.operator_key)
     if args.json:
         _print_json({"well": all_well(reports), "services": [r.as_json() for r in reports]})
     else:

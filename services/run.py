@@ -99,7 +99,8 @@ def stack_config(
                 ),
             },
         },
-        base_env=env,
+        # The demo's operator key (TABRIDGE_OPERATOR_KEYS), unless the operator set theirs.
+        base_env={"TABRIDGE_OPERATOR_KEYS": DemoKeys().operator, **env},
     )
 
 

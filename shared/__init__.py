@@ -50,6 +50,13 @@ from shared._offsets import (
     offset_reader,
 )
 from shared._openapi import operational_paths
+from shared._operator import (
+    OPERATOR_KEYS,
+    is_operator,
+    operator_security_scheme,
+    parse_operator_keys,
+    require_operator,
+)
 from shared._policies import CommitPolicy, DlqLimit, RetryPolicy
 from shared._problems import ProblemError, problem_response
 from shared._producer import EventPublisher, Outgoing
@@ -99,6 +106,7 @@ __all__ = [
     "DLQ_SUFFIX",
     "LOGGER",
     "METRICS_REGISTRY",
+    "OPERATOR_KEYS",
     "READINESS",
     "TRACER",
     "BatchDedupStore",
@@ -177,18 +185,22 @@ __all__ = [
     "dlq_topic",
     "faults_of",
     "format_traceparent",
+    "is_operator",
     "json_response",
     "load_settings",
     "new_event_id",
     "offset_reader",
     "operational_paths",
+    "operator_security_scheme",
     "parent_based_sampler",
+    "parse_operator_keys",
     "parse_traceparent",
     "problem_response",
     "publisher_context",
     "read_body",
     "read_json",
     "read_model",
+    "require_operator",
     "serve",
     "settle_heap",
     "split_type",

@@ -21,9 +21,13 @@ from typing import Any
 
 from structlog.typing import FilteringBoundLogger
 
+from shared._log_loss import LogLossGuard
 from shared._metrics import PipelineMetrics
 from shared._policies import CommitPolicy
 from shared._transport import CommitRefused, ConsumerClient, TopicPartition
+
+#: Bound of one commit, and of stopping the client at shutdown.
+SHUTDOWN_STEP_SECONDS = 5.0
 
 __all__ = ["CommitState", "CommitTracker", "Committer", "LagGauges", "Rebalance"]
 
@@ -103,11 +107,23 @@ class CommitTracker:
 
 
 class Committer:
-    """Performs the commits the tracker hands out; a refusal mid-rebalance is not fatal."""
+    """Performs the commits the tracker hands out; a refusal mid-rebalance is not fatal.
 
-    def __init__(self, tracker: CommitTracker, logger: FilteringBoundLogger) -> None:
+    With a `guard`, a position past its partition's log end (the broker lost what it had
+    acknowledged) is never committed; every commit is bounded by `SHUTDOWN_STEP_SECONDS`
+    (against a cluster that lost the topic the client would retry it forever).
+    """
+
+    def __init__(
+        self,
+        tracker: CommitTracker,
+        logger: FilteringBoundLogger,
+        *,
+        guard: LogLossGuard | None = None,
+    ) -> None:
         self._tracker = tracker
         self._log = logger
+        self._guard = guard
         self._lock = asyncio.Lock()
         self.consumer: ConsumerClient | None = None
 
@@ -119,8 +135,15 @@ class Committer:
             offsets = self._tracker.begin(partitions)
             if not offsets:
                 return
+            if self._guard is not None:
+                offsets = self._guard.before_commit(consumer, offsets)
+                self._tracker.pending.update(offsets)
             try:
-                await consumer.commit(offsets)
+                await asyncio.wait_for(consumer.commit(offsets), SHUTDOWN_STEP_SECONDS)
+            except TimeoutError:
+                self._tracker.refused()
+                self._log.warning("commit did not finish in time; retried with the next one")
+                return
             except CommitRefused as exc:
                 # The new owner re-reads from the last commit and de-duplication absorbs
                 # the overlap. Crashing here would only loop.
@@ -172,7 +195,9 @@ class Rebalance:
         in_flight: Callable[[], asyncio.Task[None] | None],
         drain_timeout: float,
         logger: FilteringBoundLogger,
+        guard: LogLossGuard | None = None,
     ) -> None:
+        self._guard = guard
         self._tracker = tracker
         self._committer = committer
         self._lag = lag
@@ -193,6 +218,9 @@ class Rebalance:
 
     async def on_assigned(self, assigned: Collection[TopicPartition]) -> None:
         self.revoked.difference_update(assigned)
+        consumer = self._committer.consumer
+        if self._guard is not None and consumer is not None:
+            self._guard.assigned(consumer, assigned)
         if assigned:
             self.assigned.set()
         self._log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))

@@ -35,10 +35,11 @@ from opentelemetry import trace
 from opentelemetry.trace import Tracer
 from structlog.typing import FilteringBoundLogger
 
-from shared._commit import Committer, CommitTracker, LagGauges, Rebalance
+from shared._commit import SHUTDOWN_STEP_SECONDS, Committer, CommitTracker, LagGauges, Rebalance
 from shared._dedup import DedupStore
 from shared._errors import DlqLimitExceeded
 from shared._event_model import EventCatalog
+from shared._log_loss import LogLossGuard
 from shared._metrics import PipelineMetrics
 from shared._policies import CommitPolicy, DlqLimit, DlqWindow, RetryPolicy
 from shared._producer import EventPublisher
@@ -124,7 +125,8 @@ class ConsumerRunner:
             dedup=dedup is not None,
         )
         self._tracker = CommitTracker(commit_policy or CommitPolicy())
-        self._committer = Committer(self._tracker, self._log)
+        self._loss_guard = LogLossGuard(transport, self._log)
+        self._committer = Committer(self._tracker, self._log, guard=self._loss_guard)
         self._lag = LagGauges(metrics, group_id)
         self._rebalance = Rebalance(
             tracker=self._tracker,
@@ -133,6 +135,7 @@ class ConsumerRunner:
             in_flight=lambda: self._batch_task,
             drain_timeout=drain_timeout,
             logger=self._log,
+            guard=self._loss_guard,
         )
         self.assigned = self._rebalance.assigned
         """Set once this member holds partitions: a test or readiness check waits on it."""
@@ -184,8 +187,14 @@ class ConsumerRunner:
         if self._batch_task is not None and not self._batch_task.done():
             self._batch_task.cancel()
             await asyncio.gather(self._batch_task, return_exceptions=True)
+        await self._loss_guard.close()
+        # Bounded: against a broker that lost the topic (a replaced cluster) the client
+        # retries a commit forever; shutdown must meet its deadline whatever the broker did.
         await self._committer.commit()
-        await consumer.stop()
+        try:
+            await asyncio.wait_for(consumer.stop(), SHUTDOWN_STEP_SECONDS)
+        except TimeoutError:
+            self._log.error("consumer client did not stop in time")
         self._log.info(
             "consumer stopped",
             committed={str(k): v for k, v in self._tracker.committed.items()},
@@ -193,9 +202,10 @@ class ConsumerRunner:
 
     async def _poll(self, consumer: ConsumerClient) -> dict[TopicPartition, list[Any]]:
         try:
-            return await consumer.getmany(
+            batch = await consumer.getmany(
                 timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
             )
+            return await self._loss_guard.admit(batch)
         except BrokerUnavailable as exc:
             self._log.warning("fetch failed; retrying", error=str(exc))
             with contextlib.suppress(TimeoutError):

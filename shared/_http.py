@@ -13,13 +13,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from structlog.typing import FilteringBoundLogger
 
+from shared._body_guards import BodyTooSlow, body_deadline, body_limit, broken_body
 from shared._errors import TaBridgeError
+from shared._operator import OPERATOR_KEYS
 from shared._problems import ProblemError, http_problem, problem_from_error, problem_response
+from shared._settings import CommonSettings
 from shared._tracing import context_from_headers
 
 __all__ = [
@@ -40,6 +44,7 @@ TRACER = web.AppKey("tracer", Tracer)
 READINESS = web.AppKey("readiness", dict[str, ReadinessCheck])
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_INTERNAL = ProblemError(500, "internal_error", "Internal error", "the error was logged")
 
 
 def json_response(
@@ -60,56 +65,53 @@ def create_base_app(
     registry: CollectorRegistry,
     tracer: Tracer | None = None,
     max_body_bytes: int = 1024 * 1024,
+    settings: CommonSettings | None = None,
 ) -> web.Application:
     """An application with the health, readiness and metrics routes and the middlewares.
 
     Services add readiness checks with `app[READINESS]["kafka"] = check` and their own
-    routes and cleanup contexts.
-    """
+    routes and cleanup contexts. From `settings` come the operator keys and the body
+    deadline (`http_body_timeout`, `http_body_min_rate`); without them there is no
+    operator and no body deadline.
 
-    @web.middleware
-    async def body_limit(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        length = request.content_length
-        if length is not None and length > max_body_bytes:
-            raise ProblemError(
-                413,
-                "payload_too_large",
-                "Request body too large",
-                f"the body is {length} bytes; the limit is {max_body_bytes}",
-            )
-        return await handler(request)
+    Every fault of the request itself is a typed 4xx problem: a body over the limit 413,
+    an unsupported `Content-Encoding` 415, a body that does not decode (garbage under
+    `Content-Encoding: gzip`) 400, a body slower than the deadline allows 408.
+    """
 
     @web.middleware
     async def problems(request: web.Request, handler: _Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except ProblemError as error:
-            problem = error
-        except TaBridgeError as error:
-            problem = problem_from_error(error)
+        except asyncio.CancelledError:
+            raise
         except web.HTTPRequestEntityTooLarge:
-            problem = ProblemError(
+            too_large = ProblemError(
                 413,
                 "payload_too_large",
                 "Request body too large",
                 f"the limit is {max_body_bytes} bytes",
             )
+            return problem_response(too_large, request.path)
         except web.HTTPException as http:
             if http.status < 400:
                 raise
-            problem = http_problem(http, request)
-        except asyncio.CancelledError:
-            raise
+            return problem_response(http_problem(http, request), request.path)
         except ConnectionResetError:
             # The client went away before the answer was written (e.g. `curl ... | head`):
             # nothing wrong here. Raising on would have aiohttp log an error; the answer
             # returned instead is never written (aiohttp sees the closed connection).
             logger.info("client disconnected", path=request.path, method=request.method)
             return web.Response(status=499, reason="Client Closed Request")
-        except Exception:
-            logger.exception("unhandled error", path=request.path, method=request.method)
-            problem = ProblemError(500, "internal_error", "Internal error", "the error was logged")
-        return problem_response(problem, request.path)
+        except Exception as exc:
+            known = _known_problem(exc, request)
+            if known is None:
+                logger.exception("unhandled error", path=request.path, method=request.method)
+                known = _INTERNAL
+            response = problem_response(known, request.path)
+            if isinstance(exc, RequestPayloadError | BodyTooSlow):
+                response.force_close()
+            return response
 
     the_tracer = tracer or trace.NoOpTracer()
 
@@ -131,9 +133,11 @@ def create_base_app(
             span.set_attribute("http.response.status_code", response.status)
             return response
 
-    app = web.Application(
-        middlewares=[tracing, problems, body_limit], client_max_size=max_body_bytes
-    )
+    guards = [body_limit(max_body_bytes)]
+    if settings is not None:
+        guards.append(body_deadline(settings.http_body_timeout, settings.http_body_min_rate))
+    app = web.Application(middlewares=[tracing, problems, *guards], client_max_size=max_body_bytes)
+    app[OPERATOR_KEYS] = settings.operator_key_digests() if settings is not None else frozenset()
     app[LOGGER] = logger
     app[METRICS_REGISTRY] = registry
     app[TRACER] = the_tracer
@@ -142,6 +146,14 @@ def create_base_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     return app
+
+
+def _known_problem(exc: Exception, request: web.Request) -> ProblemError | None:
+    if isinstance(exc, ProblemError):
+        return exc
+    if isinstance(exc, TaBridgeError):
+        return problem_from_error(exc)
+    return broken_body(exc, request)
 
 
 async def _healthz(request: web.Request) -> web.Response:

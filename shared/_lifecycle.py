@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -52,16 +53,25 @@ def topics_context(
 
 
 def publisher_context(
-    key: web.AppKey[EventPublisher], build: Callable[[web.Application], EventPublisher]
+    key: web.AppKey[EventPublisher],
+    build: Callable[[web.Application], EventPublisher],
+    *,
+    close_timeout: float = 10.0,
 ) -> CleanupContext:
-    """Start a publisher before the app serves; flush and stop it after."""
+    """Start a publisher before the app serves; flush and stop it after, within
+    `close_timeout` seconds (whatever the broker does)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         publisher = build(app)
         await publisher.start()
         app[key] = publisher
         yield
-        await publisher.close()
+        try:
+            await asyncio.wait_for(publisher.close(), close_timeout)
+        except TimeoutError:
+            # Unacknowledged sends stay unacknowledged: their sources (the outbox, the
+            # uncommitted consumer offsets) send them again on the next start.
+            app[LOGGER].error("publisher did not flush in time; closing abandoned")
 
     return context
 
@@ -93,6 +103,10 @@ def consumer_context(
         if not done:
             log.error("consumer did not stop in time; cancelling", group=runner.group_id)
             task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=5.0)
+            if not done:
+                log.error("consumer ignored its cancellation; left behind", group=runner.group_id)
+                return
         with contextlib.suppress(asyncio.CancelledError, DlqLimitExceeded):
             await task
 
@@ -125,11 +139,20 @@ def serve(
     host: str,
     port: int,
     shutdown_timeout: float = 20.0,
+    header_timeout: float = 15.0,
 ) -> None:
     """Serve until SIGINT/SIGTERM, then shut down in order (see the module docstring).
 
     Once every cleanup context has started, the heap is settled (`settle_heap`).
+
+    A connection that has not sent a complete request head within `header_timeout`
+    seconds of opening (or of its last response) is closed: slow-header clients cannot
+    hold connections.
+
+    The process umask becomes 0o077 first, so every file the service creates from here on
+    (SQLite stores and their WAL, spools, span files) is readable by its user only.
     """
+    os.umask(0o077)
     if isinstance(app, web.Application):
         app.on_startup.append(_settle_heap)
     web.run_app(
@@ -137,6 +160,7 @@ def serve(
         host=host,
         port=port,
         shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=header_timeout,
         print=None,
         access_log=None,
         handle_signals=True,

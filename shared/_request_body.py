@@ -38,14 +38,39 @@ def _too_large(limit: int, length: int | None) -> ProblemError:
     return ProblemError(413, "payload_too_large", "Request body too large", detail)
 
 
+MAX_JSON_DEPTH = 64
+"""Deeper than any document of ours: past it a body is refused before anything walks it
+recursively (validation, merge patches)."""
+
+
+def _too_deep(data: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def read_json(
-    request: web.Request, *, limit: int = 1024 * 1024, media_types: tuple[str, ...] = _JSON_TYPES
+    request: web.Request,
+    *,
+    limit: int = 1024 * 1024,
+    media_types: tuple[str, ...] = _JSON_TYPES,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Any:
     """Parse a JSON body.
 
     Raises:
         ProblemError: 415 for another media type, 413 past `limit`, 400 for malformed JSON
-            (with the position), including nesting deeper than the parser's limit.
+            (with the position) and for arrays and objects nested deeper than `max_depth`.
     """
     if request.content_type not in media_types:
         raise ProblemError(
@@ -56,7 +81,7 @@ async def read_json(
         )
     body = await read_body(request, limit)
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ProblemError(
             400,
@@ -65,6 +90,15 @@ async def read_json(
             f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
             faults=[Fault("", exc.msg)],
         ) from exc
+    if _too_deep(data, max_depth):
+        raise ProblemError(
+            400,
+            "json_too_deep",
+            "JSON nested too deeply",
+            f"arrays and objects may nest {max_depth} levels deep",
+            faults=[Fault("", f"nesting deeper than {max_depth}")],
+        )
+    return data
 
 
 def validate_model(model: type[M], data: Any) -> M:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared._errors import SettingsError
+from shared._operator import parse_operator_keys
 
 __all__ = ["CommonSettings", "load_settings"]
 
@@ -55,6 +56,43 @@ class CommonSettings(BaseSettings):
         description="Where spans are kept as JSON lines when no OTLP endpoint is configured.",
         validation_alias="TABRIDGE_TRACE_DIR",
     )
+    operator_keys: str = Field(
+        default="",
+        description="Operator keys, comma-separated: plain (16+ characters) or sha256:<hex>. "
+        "They unlock /v1/status detail and the operator routes; none, no operator access.",
+        validation_alias="TABRIDGE_OPERATOR_KEYS",
+    )
+    http_header_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's headers (and may stay "
+        "idle between requests) before it is closed.",
+        validation_alias="TABRIDGE_HTTP_HEADER_TIMEOUT",
+    )
+    http_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request body may take to arrive before it slows below "
+        "TABRIDGE_HTTP_BODY_MIN_RATE; then the request is refused with 408.",
+        validation_alias="TABRIDGE_HTTP_BODY_TIMEOUT",
+    )
+    http_body_min_rate: int = Field(
+        default=16 * 1024,
+        ge=0,
+        description="Bytes per second a body must average once TABRIDGE_HTTP_BODY_TIMEOUT "
+        "has passed.",
+        validation_alias="TABRIDGE_HTTP_BODY_MIN_RATE",
+    )
+
+    @field_validator("operator_keys")
+    @classmethod
+    def _operator_keys(cls, value: str) -> str:
+        parse_operator_keys(value)
+        return value
+
+    def operator_key_digests(self) -> frozenset[str]:
+        """The SHA-256 digests of `TABRIDGE_OPERATOR_KEYS`."""
+        return parse_operator_keys(self.operator_keys)
 
 
 S = TypeVar("S", bound=BaseSettings)

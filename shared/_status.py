@@ -9,7 +9,9 @@
      "details": {…},                                          # what the service adds
      "warnings": ["…"]}
 
-`status` is "degraded" when a readiness check fails or Kafka cannot be read; a warning
+`status` is "degraded" when a readiness check fails, Kafka cannot be read or a group has
+committed beyond a partition's end (`beyond_end`: the broker lost what it acknowledged,
+as when a cluster is rebuilt on fresh storage; a warning names each); a warning
 (a non-empty DLQ, or what the service reports) leaves it "ok" but asks for a look. The
 view always answers 200 while the process runs: a status is not a health probe.
 
@@ -29,6 +31,7 @@ from aiohttp import web
 
 from shared._http import READINESS, json_response
 from shared._offsets import OffsetReader, OffsetSnapshot
+from shared._operator import is_operator
 
 __all__ = [
     "ConsumerLag",
@@ -48,6 +51,12 @@ class PartitionLag:
     committed: int | None
     end: int
     lag: int
+
+    @property
+    def beyond_end(self) -> bool:
+        """The group committed past the log's end: the broker lost records it had
+        acknowledged (a cluster rebuilt on fresh storage, an unclean leader election)."""
+        return self.committed is not None and self.committed > self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,7 @@ class ConsumerLag:
                     "committed": p.committed,
                     "end": p.end,
                     "lag": p.lag,
+                    "beyond_end": p.beyond_end,
                 }
                 for p in self.partitions
             ],
@@ -146,6 +156,17 @@ def add_status_route(
     now = clock or (lambda: datetime.now(UTC))
 
     async def status(request: web.Request) -> web.Response:
+        if not is_operator(request):
+            checks = await _checks(request.app, timeout)
+            return json_response(
+                {
+                    "service": service,
+                    "status": "ok" if all(checks.values()) else "degraded",
+                    "checked_at": now().isoformat(),
+                    "detail": "consumer groups, topics, offsets and details need an operator "
+                    "key: 'Authorization: Bearer <key>'",
+                }
+            )
         checks, kafka, extra = await asyncio.gather(
             _checks(request.app, timeout),
             _kafka(reader, groups, dlq_topics, timeout),
@@ -156,8 +177,10 @@ def add_status_route(
             for d in kafka.get("dlq", [])
             if d["depth"] > 0
         ]
+        lost = _beyond_end(kafka)
+        warnings.extend(lost)
         warnings.extend(extra.warnings)
-        healthy = all(checks.values()) and kafka["reachable"]
+        healthy = all(checks.values()) and kafka["reachable"] and not lost
         return json_response(
             {
                 "service": service,
@@ -171,6 +194,17 @@ def add_status_route(
         )
 
     app.router.add_get("/v1/status", status, allow_head=False)
+
+
+def _beyond_end(kafka: Mapping[str, Any]) -> list[str]:
+    return [
+        f"group {g['group']} committed offset {p['committed']} of {p['topic']}[{p['partition']}] "
+        f"but the log ends at {p['end']}: the broker lost records it had acknowledged "
+        "(cluster replaced?); the consumer rewinds to the log start when it is next assigned"
+        for g in kafka.get("consumer_groups", [])
+        for p in g["partitions"]
+        if p["beyond_end"]
+    ]
 
 
 async def _checks(app: web.Application, within: float) -> dict[str, bool]:

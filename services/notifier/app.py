@@ -201,7 +201,11 @@ def create_app(
     kafka = transport or KafkaTransport(settings.kafka_bootstrap_servers)
     policy = TargetPolicy.from_allowlist(settings.allowlist)
     app = create_base_app(
-        service="notifier", logger=obs.logger, registry=obs.registry, tracer=obs.tracer
+        service="notifier",
+        logger=obs.logger,
+        registry=obs.registry,
+        tracer=obs.tracer,
+        settings=settings,
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)

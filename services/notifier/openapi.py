@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
-from shared import json_response, operational_paths
+from shared import json_response, operational_paths, operator_security_scheme
 
 from .payloads import CreateBody, FiltersBody, PatchBody, RedriveBody, RotateBody
 from .views import PREFIX
@@ -241,7 +241,8 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A partner API key (NOTIFIER_PARTNER_KEYS)",
-                }
+                },
+                **operator_security_scheme(),
             },
         },
     }

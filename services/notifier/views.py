@@ -104,6 +104,8 @@ async def get_subscription(request: web.Request) -> web.StreamResponse:
 @problem_responses
 async def patch_subscription(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
+    # Ownership first: another partner's subscription is a 404 whatever the body holds.
+    await request.app[MANAGER].get(partner, request.match_info["id"])
     body = parse(PatchBody, await json_body(request))
     subscription = await request.app[MANAGER].update(
         partner,
@@ -127,6 +129,7 @@ async def delete_subscription(request: web.Request) -> web.StreamResponse:
 @problem_responses
 async def rotate_secret(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
+    await request.app[MANAGER].get(partner, request.match_info["id"])
     raw = await json_body(request) if request.can_read_body else {}
     body = parse(RotateBody, raw)
     subscription = await request.app[MANAGER].rotate_secret(
@@ -150,6 +153,7 @@ async def list_attempts(request: web.Request) -> web.StreamResponse:
 @problem_responses
 async def redrive(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
+    await request.app[MANAGER].get(partner, request.match_info["id"])
     raw = await json_body(request) if request.can_read_body else {}
     body = parse(RedriveBody, raw)
     queued = await request.app[MANAGER].redrive(partner, request.match_info["id"], since=body.since)

@@ -60,17 +60,21 @@ async def fetch_statuses(
     *,
     seconds: float = 10.0,
     session: aiohttp.ClientSession | None = None,
+    operator_key: str | None = None,
 ) -> list[ServiceReport]:
     """The status of every service in `urls` (name → base URL), in the order given.
 
-    Each request is bounded by `seconds`; never raises for a service's failure.
+    With `operator_key` the services answer their full document (groups, topics,
+    offsets); without it, only their verdict. Each request is bounded by `seconds`; never
+    raises for a service's failure.
     """
+    headers = {"Authorization": f"Bearer {operator_key}"} if operator_key else {}
     own = session is None
     client = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds))
     try:
         return list(
             await asyncio.gather(
-                *(_fetch(client, name, url, seconds) for name, url in urls.items())
+                *(_fetch(client, name, url, seconds, headers) for name, url in urls.items())
             )
         )
     finally:
@@ -79,11 +83,15 @@ async def fetch_statuses(
 
 
 async def _fetch(
-    client: aiohttp.ClientSession, service: str, base: str, seconds: float
+    client: aiohttp.ClientSession,
+    service: str,
+    base: str,
+    seconds: float,
+    headers: Mapping[str, str],
 ) -> ServiceReport:
     url = base.rstrip("/") + "/v1/status"
     try:
-        async with asyncio.timeout(seconds), client.get(url) as response:
+        async with asyncio.timeout(seconds), client.get(url, headers=headers) as response:
             if response.status != 200:
                 return ServiceReport(service, url, error=f"HTTP {response.status} from {url}")
             document = await response.json(content_type=None)

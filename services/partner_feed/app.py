@@ -181,6 +181,7 @@ def create_app(
         registry=obs.registry,
         tracer=obs.tracer,
         max_body_bytes=settings.upload_max_bytes,
+        settings=settings,
     )
     app[SETTINGS] = settings
     app[PARTNERS] = PartnerDirectory(settings.partners)

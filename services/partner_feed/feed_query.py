@@ -35,7 +35,9 @@ class FeedQuery:
         since: int | None = None
         raw_since = query.get("since")
         if raw_since is not None:
-            if raw_since.isdigit():
+            # ASCII digits within SQLite's integer range ("²".isdigit() is true, and a
+            # 40-digit cursor would overflow the query).
+            if raw_since.isascii() and raw_since.isdigit() and len(raw_since) <= 18:
                 since = int(raw_since)
             else:
                 faults.append(Fault("since", "a cursor is the X-Next-Cursor of an earlier feed"))

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from services.partner_feed.partners import FORMATS
-from shared import json_response, operational_paths
+from shared import json_response, operational_paths, operator_security_scheme
 from shared._problems import PROBLEM_SCHEMA
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -88,7 +88,7 @@ def document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {
                 "partnerKey": {"type": "http", "scheme": "bearer"},
-                "operatorKey": {"type": "http", "scheme": "bearer"},
+                **operator_security_scheme(),
             },
             "schemas": {"Problem": PROBLEM_SCHEMA},
         },

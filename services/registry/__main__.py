@@ -9,7 +9,12 @@ from shared import load_settings, serve
 
 def main() -> None:
     settings = load_settings(RegistrySettings)
-    serve(create_app(settings), host=settings.host, port=settings.port)
+    serve(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        header_timeout=settings.http_header_timeout,
+    )
 
 
 if __name__ == "__main__":

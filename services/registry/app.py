@@ -86,6 +86,7 @@ def create_app(
         registry=obs.registry,
         tracer=obs.tracer,
         max_body_bytes=max(settings.bulk_max_bytes, settings.max_body_bytes),
+        settings=settings,
     )
     app[SETTINGS] = settings
     app.middlewares.append(auth_middleware(lambda: app[KEY_CACHE]))

@@ -48,14 +48,20 @@ class ScopedRoutes:
 
 
 class KeyCache:
-    """Looks keys up by hash, remembering answers for a few seconds (revocation delay)."""
+    """Looks keys up by hash; with `ttl` > 0 it remembers answers that long.
 
-    def __init__(self, keys: ApiKeyTable, ttl: float = 5.0) -> None:
+    The default, 0, asks the store every time (one indexed read): a key revoked by
+    `python -m services.registry.cli keys revoke` in another process stops working at once.
+    """
+
+    def __init__(self, keys: ApiKeyTable, ttl: float = 0.0) -> None:
         self._keys = keys
         self._ttl = ttl
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
 
     async def find(self, key: str) -> ApiKey | None:
+        if self._ttl <= 0:
+            return await self._keys.find(key)
         now = time.monotonic()
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:

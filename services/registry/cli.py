@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from services.registry.app import open_database
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = actions.add_parser("revoke")
     revoke.add_argument("name")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the store it may create holds key hashes: its user's only, as serve()
     settings = load_settings(RegistrySettings)
     if settings.database_url:
         print("# store: PostgreSQL (DATABASE_URL)", file=sys.stderr)

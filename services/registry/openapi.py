@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.registry.views import WithdrawRequest
-from shared import json_response, operational_paths
+from shared import json_response, operational_paths, operator_security_scheme
 from shared._problems import PROBLEM_SCHEMA
 from shared.domain import Activity, ActivityFields
 
@@ -117,7 +117,8 @@ def build_openapi() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "API key with scopes read, write or admin",
-                }
+                },
+                **operator_security_scheme(),
             },
         },
         "paths": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -15,10 +16,28 @@ def etag(activity: Activity) -> str:
     return f'"{activity.version}"'
 
 
+MAX_VERSION = 2**63 - 1
+"""The largest version a store can hold (a signed 64-bit integer in SQLite and PostgreSQL)."""
+
+_VERSION_RE = re.compile(r"[0-9]{1,19}")
+
+
+def parse_version(text: str) -> int | None:
+    """A version number as written in a path or ETag: ASCII digits, 1..2^63-1; else None.
+
+    Bounded before conversion, so a 5,000-digit string costs nothing and never reaches
+    the database (where it would overflow).
+    """
+    if _VERSION_RE.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_VERSION else None
+
+
 def parse_etag(value: str) -> int | None:
     """The version named by an ETag (`"3"` or `W/"3"`), or None if it names none."""
     text = value.strip().removeprefix("W/").strip('"')
-    return int(text) if text.isdigit() else None
+    return parse_version(text)
 
 
 def computed_view(tags: SdgTagsAssigned | None) -> dict[str, Any] | None:

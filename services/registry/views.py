@@ -15,11 +15,13 @@ from services.registry.db.idempotency import StoredResponse
 from services.registry.query import encode_cursor
 from services.registry.query_params import parse_query
 from services.registry.representation import (
+    MAX_VERSION,
     activity_view,
     computed_view,
     created_response,
     etag,
     parse_etag,
+    parse_version,
     stored_view,
 )
 from services.registry.state import ACTIVITIES, COMMANDS, COMPUTED, SETTINGS
@@ -31,13 +33,13 @@ from shared import (
     read_json,
     validate_model,
 )
-from shared.domain import Activity, ActivityFields
+from shared.domain import Activity, ActivityFields, XmlSafeStr
 
 
 class WithdrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: XmlSafeStr = Field(min_length=1, max_length=2000)
 
 
 def _activity_id(request: web.Request) -> str:
@@ -71,7 +73,10 @@ def _if_match(request: web.Request, *, required: bool) -> int | None:
     version = parse_etag(header)
     if version is None:
         raise ProblemError(
-            412, "version_mismatch", "Precondition failed", f"bad If-Match {header!r}"
+            412,
+            "version_mismatch",
+            "Precondition failed",
+            f"If-Match must be an ETag this API gave (like '\"3\"'), not {header[:40]!r}",
         )
     return version
 
@@ -183,10 +188,17 @@ async def history(request: web.Request) -> web.Response:
 
 async def version(request: web.Request) -> web.Response:
     activity_id = _activity_id(request)
-    try:
-        number = int(request.match_info["version"])
-    except ValueError as exc:
-        raise NotFound("versions are numbered 1, 2, …") from exc
+    text = request.match_info["version"]
+    number = parse_version(text)
+    if number is None and text.isascii() and text.isdigit():
+        raise NotFound(f"{activity_id} has no version {text[:40]}")
+    if number is None:
+        raise ProblemError(
+            400,
+            "invalid_version",
+            "Invalid version",
+            f"versions are numbered 1 to {MAX_VERSION}; {text[:40]!r} is not one",
+        )
     activity = await request.app[ACTIVITIES].version(activity_id, number)
     if activity is None:
         raise NotFound(f"{activity_id} has no version {number}")

@@ -125,6 +125,7 @@ def create_app(
         registry=obs.registry,
         tracer=obs.tracer,
         max_body_bytes=settings.max_body_bytes,
+        settings=settings,
     )
     app[SETTINGS] = settings
     app[TAGGER] = tagger or SdgTagger.load()

@@ -11,7 +11,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from services.sdg_tagger.result import TagResult
 from services.sdg_tagger.views import TagRequest
-from shared import json_response, operational_paths
+from shared import json_response, operational_paths, operator_security_scheme
 from shared._problems import PROBLEM_SCHEMA
 
 __all__ = ["openapi_document", "openapi_view"]
@@ -56,6 +56,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/tag": {
                 "post": {
                     "operationId": "previewTags",
+                    "security": [{"operatorKey": []}],
                     "summary": "Tag a text (preview; nothing is stored or emitted)",
                     "requestBody": {
                         "required": True,
@@ -76,6 +77,7 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         "400": _problem("Malformed JSON"),
+                        "401": _problem("No operator key"),
                         "413": _problem("Body larger than the limit"),
                         "415": _problem("Not application/json"),
                         "422": _problem("Invalid fields, each with a JSON pointer"),
@@ -83,7 +85,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": operator_security_scheme()},
     }
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.sdg_tagger.state import METRICS, SETTINGS, TAGGER
-from shared import Fault, ProblemError, json_response, read_model
+from shared import Fault, ProblemError, json_response, read_model, require_operator
 
 __all__ = ["TagRequest", "add_routes"]
 
@@ -40,6 +40,8 @@ class TagRequest(BaseModel):
 
 
 async def tag_view(request: web.Request) -> web.Response:
+    # Previews run the model on any text: only for operators, never for anyone who asks.
+    require_operator(request)
     app = request.app
     body = await read_model(request, TagRequest, limit=app[SETTINGS].max_body_bytes)
     tagger = app[TAGGER]

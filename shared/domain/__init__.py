@@ -23,6 +23,7 @@ from shared.domain.activity import (
 )
 from shared.domain.codelists import Codelists, Community, DevelopmentStatus, load_codelists
 from shared.domain.rules import check_fields
+from shared.domain.xml_text import XmlSafe, XmlSafeStr, first_xml_unsafe, xml_safe
 
 __all__ = [
     "UN_LANGUAGES",
@@ -47,6 +48,10 @@ __all__ = [
     "SdgTags",
     "Stage",
     "Status",
+    "XmlSafe",
+    "XmlSafeStr",
     "check_fields",
+    "first_xml_unsafe",
     "load_codelists",
+    "xml_safe",
 ]

@@ -22,12 +22,17 @@ from pydantic import (
 )
 
 from shared.domain.codelists import DevelopmentStatus
+from shared.domain.xml_text import XmlSafe
 
 Language = Literal["ar", "zh", "en", "fr", "ru", "es"]
 UN_LANGUAGES: tuple[Language, ...] = ("ar", "zh", "en", "fr", "ru", "es")
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), XmlSafe
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), XmlSafe
+]
 
 _TARGET_RE = re.compile(r"^(?P<goal>[1-9]|1[0-7])\.(?:[1-9][0-9]?|[a-g])$")
 
@@ -148,7 +153,9 @@ class Evaluation(_Model):
     date: date
     kind: Literal["self", "independent", "impact"] = "self"
     summary: LongText
-    url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None = None
+    url: (
+        Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000), XmlSafe] | None
+    ) = None
 
 
 class Feedback(_Model):
@@ -171,9 +178,9 @@ class PartnerRef(_Model):
 
 
 class ExternalRefs(_Model):
-    iati_identifiers: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9].{2,199}$")]] = (
-        Field(default_factory=list, max_length=20)
-    )
+    iati_identifiers: list[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9].{2,199}$"), XmlSafe]
+    ] = Field(default_factory=list, max_length=20)
     partner_ids: list[PartnerRef] = Field(default_factory=list, max_length=50)
 
 
@@ -244,12 +251,12 @@ class Activity(ActivityFields):
 
     id: Annotated[str, StringConstraints(pattern=r"^TA-[0-9]{4}-[0-9]{6}$")]
     version: Annotated[int, Field(ge=1)]
-    iati_identifier: str
+    iati_identifier: Annotated[str, XmlSafe]
     created_at: datetime
     updated_at: datetime
-    created_by: str
-    updated_by: str
-    withdrawn_reason: str | None = None
+    created_by: Annotated[str, XmlSafe]
+    updated_by: Annotated[str, XmlSafe]
+    withdrawn_reason: Annotated[str, XmlSafe] | None = None
 
     def fields(self) -> ActivityFields:
         data = self.model_dump(include=set(ActivityFields.model_fields))

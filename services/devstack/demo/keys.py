@@ -23,6 +23,8 @@ class DemoKeys:
     registry: str = "demo-admin-key"
     partner: str = "demo-partner-key"
     notifier_partner: str = "eac"
+    operator: str = "demo-operator-key"
+    """Every service's TABRIDGE_OPERATOR_KEYS; `ta-bridge status` sends it."""
 
 
 async def ensure_registry_key(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from services.devstack.demo.keys import DemoKeys
 from services.devstack.stack import Stack
 
 #: Where `ta-bridge trace` looks when neither --dir nor TABRIDGE_TRACE_DIR says otherwise.
@@ -37,4 +38,10 @@ def status_command(stack: Stack) -> str | None:
         for spec in stack.specs
         if stack.config.port(spec) != spec.default_port
     ]
-    return " ".join([*moved, ".venv/bin/ta-bridge status"])
+    key = (
+        []
+        if "TABRIDGE_OPERATOR_KEYS" in stack.config.base_env
+        and stack.config.base_env["TABRIDGE_OPERATOR_KEYS"] != DemoKeys().operator
+        else [f"TABRIDGE_OPERATOR_KEY={DemoKeys().operator}"]
+    )
+    return " ".join([*moved, *key, ".venv/bin/ta-bridge status"])

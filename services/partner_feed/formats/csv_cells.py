@@ -79,10 +79,13 @@ def _finding(code: str, severity: Severity, message: str, location: Location) ->
     )
 
 
-def iter_rows(source: ByteSource, limits: Limits) -> Iterator[CsvRow]:
+def iter_rows(
+    source: ByteSource, limits: Limits, *, required: tuple[str, ...] = ()
+) -> Iterator[CsvRow]:
     """Yield each data row keyed by header name, with per-row findings.
 
-    Raises :class:`MalformedInput` for a missing or unreadable header; every other fault
+    Raises :class:`MalformedInput` for a missing or unreadable header, or one without the
+    `required` columns (a file that is not this layout at all); every other fault
     (bad UTF-8, oversized cell, wrong cell count, formula) is a finding on its row only.
     """
     bad_lines: set[int] = set()
@@ -96,6 +99,11 @@ def iter_rows(source: ByteSource, limits: Limits) -> Iterator[CsvRow]:
     if 1 in bad_lines or not any(h.strip() for h in header):
         raise MalformedInput("the CSV header is not valid UTF-8 text", Location(line=1))
     header = [h.strip() for h in header]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise MalformedInput(
+            f"the CSV header lacks the column(s) {', '.join(missing)}", Location(line=1)
+        )
     count = 0
     while True:
         start = reader.line_num + 1

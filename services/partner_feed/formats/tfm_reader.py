@@ -151,7 +151,7 @@ def read_tfm_json(source: ByteSource, *, partner_id: str, limits: Limits) -> Ite
 
 def read_tfm_csv(source: ByteSource, *, partner_id: str, limits: Limits) -> Iterator[Candidate]:
     """Records from a CSV with the v1 header; faults per row (line number, column name)."""
-    for row in iter_rows(source, limits):
+    for row in iter_rows(source, limits, required=("record_id",)):
         base = f"row {row.line}"
         if any(f.severity is not Severity.WARNING for f in row.findings):
             yield Candidate(

@@ -40,6 +40,7 @@ from shared.domain import Activity
 from shared.events import ActivityRegistered, ActivityUpdated, namespaced
 from tests.integration.notifier_http.conftest import Behaviour, Receiver, ok
 from tests.support.activities import activity_doc
+from tests.support.operator import OPERATOR_KEY
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.kafka
@@ -137,6 +138,7 @@ def notifier(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Callable[...,
             env={
                 "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                 "TABRIDGE_TOPIC_NAMESPACE": f"t{unique}",
+                "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,
                 **{f"NOTIFIER_{name.upper()}": value for name, value in fields.items()},
             },
         )

@@ -16,6 +16,7 @@ from tests.integration.partner_feed.conftest import EXAMPLE_203
 from tests.integration.registry.conftest import start_registry
 from tests.integration.sdg_tagger.harness import start_tagger_service
 from tests.support.activities import activity_doc
+from tests.support.operator import AS_OPERATOR
 from tests.support.waiting import eventually
 from tests.unit.partner_feed.harness import start_feed_service
 
@@ -33,7 +34,7 @@ def _assert_kafka_shape(
     assert consumer["topics"] == topics
     assert isinstance(consumer["lag"], int)
     for partition in consumer["partitions"]:
-        assert set(partition) == {"topic", "partition", "committed", "end", "lag"}
+        assert set(partition) == {"topic", "partition", "committed", "end", "lag", "beyond_end"}
         assert partition["topic"] in topics
     assert [d["topic"] for d in kafka["dlq"]] == dlqs
     assert all(d["exists"] and d["depth"] == 0 for d in kafka["dlq"])
@@ -50,7 +51,7 @@ async def test_registry_status_on_the_real_broker(
         assert status == 201
 
         async def published() -> dict[str, Any] | None:
-            async with registry.http.get(registry.url("/v1/status")) as resp:
+            async with registry.http.get(registry.url("/v1/status"), headers=AS_OPERATOR) as resp:
                 assert resp.status == 200
                 body: dict[str, Any] = await resp.json()
             return body if body["details"]["outbox"]["backlog"] == 0 else None
@@ -89,7 +90,7 @@ async def test_notifier_status_counts_deliveries_per_subscription(
         await receiver.wait_for(1)
 
         async def delivered() -> dict[str, Any] | None:
-            response = await service.client.get("/v1/status")
+            response = await service.client.get("/v1/status", headers=AS_OPERATOR)
             assert response.status == 200
             body: dict[str, Any] = await response.json()
             [sub] = body["details"]["subscriptions"]
@@ -121,7 +122,7 @@ async def test_partner_feed_status_names_each_partners_last_import(
     try:
         status, report = await service.upload("unctad", EXAMPLE_203.read_bytes())
         assert status == 201
-        async with service.http.get(service.url("/v1/status")) as resp:
+        async with service.http.get(service.url("/v1/status"), headers=AS_OPERATOR) as resp:
             assert resp.status == 200
             body: dict[str, Any] = await resp.json()
     finally:
@@ -142,7 +143,7 @@ async def test_tagger_status_names_its_model(tmp_path: Path, unique: str) -> Non
     tagger = SdgTagger.load()
     service = await start_tagger_service(tmp_path, MemoryTransport(), f"sdg{unique}", tagger)
     try:
-        async with service.http.get(service.url("/v1/status")) as resp:
+        async with service.http.get(service.url("/v1/status"), headers=AS_OPERATOR) as resp:
             assert resp.status == 200
             body: dict[str, Any] = await resp.json()
     finally:

@@ -24,6 +24,7 @@ from shared import (
     build_observability,
     configure_logging,
 )
+from tests.support.operator import OPERATOR_KEY
 
 
 @dataclass
@@ -71,6 +72,7 @@ async def start_registry(
             "consumer_group": f"registry-{namespace}",
             "TABRIDGE_TOPIC_NAMESPACE": namespace,
             "KAFKA_BOOTSTRAP_SERVERS": getattr(transport, "bootstrap_servers", "memory"),
+            "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,
             **overrides,
         }
     )

@@ -42,6 +42,7 @@ from shared.events import (
     namespaced,
 )
 from tests.support.activities import activity_doc
+from tests.support.operator import AS_OPERATOR, OPERATOR_KEY
 from tests.support.waiting import eventually
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -120,6 +121,7 @@ def tagger_settings(tmp_path: Path, transport: Transport, namespace: str) -> Tag
             "group_id": f"sdg-tagger-{namespace}",
             "TABRIDGE_TOPIC_NAMESPACE": namespace,
             "KAFKA_BOOTSTRAP_SERVERS": getattr(transport, "bootstrap_servers", "memory"),
+            "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,
         }
     )
 
@@ -217,4 +219,6 @@ async def start_tagger_service(
         tracer=provider.get_tracer("tests"),
     )
     await publisher.start()
-    return TaggerService(server, aiohttp.ClientSession(), settings, transport, publisher, provider)
+    return TaggerService(
+        server, aiohttp.ClientSession(headers=AS_OPERATOR), settings, transport, publisher, provider
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
 
 from shared import (
+    OPERATOR_KEYS,
     READINESS,
+    CommonSettings,
     MemoryTransport,
     OffsetSnapshot,
     ReadinessCheck,
@@ -17,14 +21,20 @@ from shared import (
     TopicPartition,
     TopicSpec,
     add_status_route,
+    configure_logging,
     consumer_lag,
+    create_base_app,
     dlq_depths,
+    load_settings,
     offset_reader,
+    parse_operator_keys,
 )
 
 T = "orders"
 TP0, TP1 = TopicPartition(T, 0), TopicPartition(T, 1)
 DLQ = TopicPartition("orders.dlq", 0)
+OPERATOR_KEY = "operator-key-0123456789abcdef"
+AS_OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 
 def test_lag_is_end_minus_committed_or_what_is_retained_when_never_committed() -> None:
@@ -76,6 +86,7 @@ async def test_the_view_reports_lag_dlq_details_and_warnings_on_the_memory_twin(
 
     app = web.Application()
     app[READINESS] = {}
+    app[OPERATOR_KEYS] = parse_operator_keys(OPERATOR_KEY)
     add_status_route(
         app,
         service="svc",
@@ -87,7 +98,7 @@ async def test_the_view_reports_lag_dlq_details_and_warnings_on_the_memory_twin(
     )
     client = await _serve(app)
     try:
-        async with client.get("/v1/status") as resp:
+        async with client.get("/v1/status", headers=AS_OPERATOR) as resp:
             assert resp.status == 200
             body = await resp.json()
     finally:
@@ -115,6 +126,7 @@ async def test_the_view_answers_degraded_when_kafka_or_a_check_fails() -> None:
     app = web.Application()
     checks: dict[str, ReadinessCheck] = {"database": database_down}
     app[READINESS] = checks
+    app[OPERATOR_KEYS] = parse_operator_keys(OPERATOR_KEY)
     add_status_route(
         app,
         service="svc",
@@ -125,7 +137,7 @@ async def test_the_view_answers_degraded_when_kafka_or_a_check_fails() -> None:
     )
     client = await _serve(app)
     try:
-        async with client.get("/v1/status") as resp:
+        async with client.get("/v1/status", headers=AS_OPERATOR) as resp:
             assert resp.status == 200
             body = await resp.json()
     finally:
@@ -137,3 +149,62 @@ async def test_the_view_answers_degraded_when_kafka_or_a_check_fails() -> None:
     assert body["kafka"]["error"] == "ConnectionError: broker down"
     assert body["details"] == {"error": "store closed"}
     assert body["warnings"] == ["details unavailable: store closed"]
+
+
+async def test_anyone_gets_the_verdict_only_and_a_wrong_key_is_refused() -> None:
+    transport = MemoryTransport()
+    await transport.ensure_topics([TopicSpec(T, 1)])
+    settings = load_settings(
+        CommonSettings, {"TABRIDGE_OPERATOR_KEYS": f"sha256:{'0' * 64},{OPERATOR_KEY}"}
+    )
+    app = create_base_app(
+        service="svc",
+        logger=configure_logging("tests", "CRITICAL", stream=io.StringIO()),
+        registry=CollectorRegistry(),
+        settings=settings,
+    )
+    add_status_route(
+        app, service="svc", reader=offset_reader(transport), groups={"g": [T]}, dlq_topics=[]
+    )
+    client = await _serve(app)
+    try:
+        async with client.get("/v1/status") as resp:
+            assert resp.status == 200
+            anonymous = await resp.json()
+        answers = []
+        for header in ("Bearer not-an-operator-key-000", "Basic abc", "Bearer ", "x" * 5000):
+            async with client.get("/v1/status", headers={"Authorization": header}) as resp:
+                answers.append((resp.status, resp.content_type))
+    finally:
+        await client.close()
+
+    assert set(anonymous) == {"service", "status", "checked_at", "detail"}
+    assert anonymous["status"] == "ok"
+    assert answers == [(401, "application/problem+json")] * 4
+
+
+async def test_a_group_committed_beyond_the_log_end_degrades_the_status() -> None:
+    snapshot = OffsetSnapshot(
+        committed={"g": {TP0: 24}}, low={TP0: 0, TP1: 0}, high={TP0: 0, TP1: 3}, missing=frozenset()
+    )
+
+    class _Fixed:
+        async def snapshot(self, groups: Sequence[str], topics: Sequence[str]) -> OffsetSnapshot:
+            return snapshot
+
+    app = web.Application()
+    app[READINESS] = {}
+    app[OPERATOR_KEYS] = parse_operator_keys(OPERATOR_KEY)
+    add_status_route(app, service="svc", reader=_Fixed(), groups={"g": [T]}, dlq_topics=[])
+    client = await _serve(app)
+    try:
+        async with client.get("/v1/status", headers=AS_OPERATOR) as resp:
+            body = await resp.json()
+    finally:
+        await client.close()
+
+    assert body["status"] == "degraded"
+    [group] = body["kafka"]["consumer_groups"]
+    assert [p["beyond_end"] for p in group["partitions"]] == [True, False]
+    [warning] = body["warnings"]
+    assert "committed offset 24 of orders[0] but the log ends at 0" in warning

@@ -39,6 +39,7 @@ from shared.events import (
     namespaced,
 )
 from tests.support.activities import activity_doc
+from tests.support.operator import OPERATOR_KEY
 from tests.support.topics import read_topic
 
 ORG = "XI-IATI-WIPO"
@@ -173,6 +174,7 @@ async def start_feed_service(
             "upload_dir": str(tmp_path),
             "TABRIDGE_TOPIC_NAMESPACE": namespace,
             "KAFKA_BOOTSTRAP_SERVERS": getattr(transport, "bootstrap_servers", "memory"),
+            "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,
             **overrides,
         }
     )

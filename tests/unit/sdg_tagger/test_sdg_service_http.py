@@ -178,3 +178,11 @@ async def test_readiness_fails_when_kafka_is_down(service: TaggerService) -> Non
         assert resp.status == 503
         body = orjson.loads(await resp.read())
     assert body["checks"]["kafka"] is False
+
+
+async def test_preview_needs_an_operator_key(service: TaggerService) -> None:
+    answers = []
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong-key-0000000000"}):
+        status, media, body = await post(service, {"text": TISC_TEXT}, headers=headers)
+        answers.append((status, media, body["code"]))
+    assert answers == [(401, "application/problem+json", "unauthenticated")] * 2

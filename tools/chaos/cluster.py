@@ -1,0 +1,123 @@
+"""Scenario `cluster`: the broker comes back with fresh storage (a rebuilt cluster).
+
+Needs a broker the suite may wipe: `CHAOS_BROKER_DATA_DIR` (its data directory) and
+`KAFKA_PORT` naming the broker `KAFKA_BOOTSTRAP_SERVERS` points at, managed with
+`deploy/kafka/kafka.sh`. Without them the scenario reports `skipped=1`.
+
+Before: activities are created and delivered. The broker is stopped, its storage removed,
+and it is started empty. After: more activities are created; every one acknowledged (201)
+must reach the webhook receiver exactly once (`lost`, `duplicated`), no service may report
+a consumer position beyond a log end, and all four must stop cleanly within their
+deadline (`stop_s` is the time the stack took to stop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+from tools.chaos.cases import activity_doc
+from tools.chaos.stack import ADMIN_KEY, OPERATOR_KEY, ROOT, System
+from tools.chaos.tally import Tally
+
+SERVICES = ("registry", "partner-feed", "notifier", "sdg-tagger")
+
+
+async def _kafka(action: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "bash",
+        str(ROOT / "deploy" / "kafka" / "kafka.sh"),
+        action,
+        env={**os.environ, "KAFKA_DATA_DIR": os.environ["CHAOS_BROKER_DATA_DIR"]},
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    if await proc.wait() != 0:
+        raise RuntimeError(f"kafka.sh {action} failed")
+
+
+async def _create(system: System, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        async with system.http.post(
+            system.url("registry", "/v1/activities"),
+            json=activity_doc(),
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        ) as resp:
+            if resp.status == 201:
+                ids.append((await resp.json())["id"])
+    return ids
+
+
+def _delivered(system: System) -> Counter[str]:
+    """Registered-events delivered, by activity id (verified signatures only)."""
+    seen: Counter[str] = Counter()
+    for delivery in system.receiver.deliveries:
+        event = delivery.event
+        if delivery.verified and str(event.get("type", "")).endswith("registered.v1"):
+            data = event.get("data") or {}
+            seen[str(data.get("activity_id") or event.get("subject"))] += 1
+    return seen
+
+
+async def _wait_delivered(system: System, ids: list[str], within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        seen = _delivered(system)
+        if all(seen[i] for i in ids):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def run(system: System, *, quick: bool = False) -> Tally:
+    tally = Tally("cluster")
+    if not os.environ.get("CHAOS_BROKER_DATA_DIR") or not os.environ.get("KAFKA_PORT"):
+        tally.extra["skipped"] = 1
+        return tally
+    partner = system.partners[0]
+    async with system.http.post(
+        system.url("notifier", "/v1/subscriptions"),
+        json={"url": system.receiver.url, "event_types": ["*"]},
+        headers=partner.auth,
+    ) as resp:
+        system.receiver.trust((await resp.json())["secret"])
+    count = 10 if quick else 50
+    before = await _create(system, count)
+    await _wait_delivered(system, before, 120)
+    await _kafka("stop")
+    shutil.rmtree(Path(os.environ["CHAOS_BROKER_DATA_DIR"]), ignore_errors=True)
+    await _kafka("start")
+    after = await _create(system, count)
+    tally.cases = len(before) + len(after)
+    await _wait_delivered(system, after, 180)
+    seen = _delivered(system)
+    for activity_id in before + after:
+        if seen[activity_id] == 0:
+            tally.fail("lost", f"{activity_id} never delivered")
+        elif seen[activity_id] > 1:
+            tally.fail("duplicated", f"{activity_id} delivered {seen[activity_id]} times")
+    tally.extra["acknowledged_after"] = len(after)
+    tally.extra["delivered_after"] = sum(1 for i in after if seen[i])
+    for service in SERVICES:
+        async with system.http.get(
+            system.url(service, "/v1/status"),
+            headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+        ) as resp:
+            document = await resp.json()
+        beyond = [
+            p
+            for g in document.get("kafka", {}).get("consumer_groups", [])
+            for p in g["partitions"]
+            if p.get("beyond_end")
+        ]
+        tally.extra["beyond_end"] += len(beyond)
+    started = time.monotonic()
+    statuses = await system.stack.stop(deadline=60)
+    tally.extra["stop_s"] = round(time.monotonic() - started)
+    for name, code in statuses.items():
+        if code != 0:
+            tally.fail("server_errors", f"{name} exited {code} on SIGTERM")
+    return tally
