@@ -20,6 +20,7 @@ ALLOWED = {
     "tools/topics/cluster.py": "topic admin (deploy)",
     "tools/topics/command.py": "topic admin (deploy)",
     "tools/bench_registry.py": "registry bench set-up",
+    "tools/bench_notify.py": "bench clean-up: deletes each round's topics",
 }
 
 
