@@ -271,6 +271,9 @@ async def ready(reg: RegistryProcess, http: aiohttp.ClientSession) -> int:
         return resp.status
 
 
+# Two broker starts (a JVM each) and a registry process: well past the suite's default
+# bound on a loaded 2-core machine, so it gets its own.
+@pytest.mark.timeout(300)
 async def test_changes_committed_during_a_broker_outage_are_published_after_it(
     own_broker: DedicatedBroker, unique: str, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
