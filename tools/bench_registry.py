@@ -726,8 +726,9 @@ async def drop_topics(bootstrap: str, namespace: str) -> None:
 
 
 def report(creates: dict[str, Creates], queries: list[Queries], args: argparse.Namespace) -> None:
-    print(f"creates over HTTP, {args.creates} per round, {args.in_flight} in flight")
-    print(f"  {'':44}{'creates/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    if creates:
+        print(f"creates over HTTP, {args.creates} per round, {args.in_flight} in flight")
+        print(f"  {'':44}{'creates/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
     for kind, c in creates.items():
         for name, s in (
             (f"{kind}: registry API (outbox + relay to Kafka)", c.ours),

@@ -27,7 +27,22 @@ from tools.chaos.tally import Tally
 SERVICES = ("registry", "partner-feed", "notifier", "sdg-tagger")
 
 
+async def _port_free(port: int, within: float = 60.0) -> None:
+    """Wait until nothing accepts on `port` (the stopped broker has let go of it)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return
+        writer.close()
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"port {port} still in use {within:.0f} s after the broker stopped")
+
+
 async def _kafka(action: str) -> None:
+    if action == "start":
+        await _port_free(int(os.environ["KAFKA_PORT"]))
     proc = await asyncio.create_subprocess_exec(
         "bash",
         str(ROOT / "deploy" / "kafka" / "kafka.sh"),
