@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from services.partner_feed.partners import PartnerDirectory, PartnerSource, hash_key
-from shared import ProblemError
+from shared import OPERATOR_KEYS, ProblemError
 
 
 def _unauthorised(detail: str) -> ProblemError:
@@ -60,16 +60,18 @@ def caller(request: web.Request, partners: PartnerDirectory) -> PartnerSource:
 
 
 def operator(request: web.Request, digests: Sequence[str]) -> None:
-    """Pass when the request carries an operator key (`FEED_OPERATOR_API_KEY_SHA256`);
+    """Pass when the request carries an operator key: partner-feed's own
+    (`FEED_OPERATOR_API_KEY_SHA256`) or one of every service's `TABRIDGE_OPERATOR_KEYS`;
     else 401 (403 when the service has no operator key at all)."""
     key = bearer_key(request)
-    if not digests:
+    known = (*digests, *request.app.get(OPERATOR_KEYS, frozenset()))
+    if not known:
         raise ProblemError(
             403, "forbidden", "Forbidden", "no operator key is configured for this service"
         )
     presented = hash_key(key)
     matched = False
-    for digest in digests:  # every digest compared: the time taken reveals none
+    for digest in known:  # every digest compared: the time taken reveals none
         matched |= hmac.compare_digest(presented, digest)
     if not matched:
         raise _unauthorised("the key is not an operator key")

@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = DemoKeys(registry_name="contract-admin", registry="contract-admin-key-0123456789")
 PARTNER_KEY = "contract-partner-key-0123456789"
+OPERATOR_KEY = "contract-operator-key-0123456789"
 FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
 LIMIT = 4096
 SHAPE = {"type", "code", "title", "status", "detail", "instance"}
@@ -66,7 +67,10 @@ async def urls(kafka_bootstrap: str, unique: str, tmp_path: Path) -> AsyncIterat
                 "REGISTRY_BULK_MAX_BYTES": str(LIMIT),
             },
             "partner-feed": {"FEED_PARTNERS": str(partners), "FEED_UPLOAD_MAX_BYTES": str(LIMIT)},
-            "sdg-tagger": {"TAGGER_MAX_BODY_BYTES": str(LIMIT)},
+            "sdg-tagger": {
+                "TAGGER_MAX_BODY_BYTES": str(LIMIT),
+                "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,
+            },
             "notifier": {
                 "NOTIFIER_PARTNER_KEYS": json.dumps({"eac": {"name": "EAC", "keys": [PARTNER_KEY]}})
             },
@@ -87,13 +91,14 @@ async def urls(kafka_bootstrap: str, unique: str, tmp_path: Path) -> AsyncIterat
 
 
 ADMIN = {"Authorization": f"Bearer {KEYS.registry}"}
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 PARTNER = {"Authorization": f"Bearer {PARTNER_KEY}"}
 JSON = {"Content-Type": "application/json"}
 #: Where each service takes a JSON body: (path, headers, a body with one field of the wrong type)
 JSON_BODIES = {
     "registry": ("/v1/activities", ADMIN, {"title": 5}),
     "notifier": ("/v1/subscriptions", PARTNER, {"url": 5, "event_types": ["*"]}),
-    "sdg-tagger": ("/v1/tag", {}, {"text": 5}),
+    "sdg-tagger": ("/v1/tag", OPERATOR, {"text": 5}),
 }
 #: A list each service answers, to give a bad query value to.
 LISTS = {
@@ -106,6 +111,7 @@ AUTHENTICATED = {
     "registry": ("GET", "/v1/activities"),
     "partner-feed": ("GET", "/v1/partners/unops/links"),
     "notifier": ("GET", "/v1/subscriptions"),
+    "sdg-tagger": ("POST", "/v1/tag"),
 }
 #: A path and a method it does not allow.
 WRONG_METHOD = {
@@ -122,7 +128,7 @@ UPLOADS = {
         {**PARTNER, "Content-Type": "application/xml"},
     ),
     "notifier": ("POST", "/v1/subscriptions", {**PARTNER, **JSON}),
-    "sdg-tagger": ("POST", "/v1/tag", JSON),
+    "sdg-tagger": ("POST", "/v1/tag", {**OPERATOR, **JSON}),
 }
 
 

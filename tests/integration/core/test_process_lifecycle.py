@@ -77,7 +77,10 @@ async def test_killed_process_redelivers_only_uncommitted_and_effects_happen_onc
     done_at_death, distinct = effects(db)
     committed_at_death = await harness.committed_total(group)
     assert done_at_death == distinct
-    assert committed_at_death < done_at_death, "the kill left handled-but-uncommitted work"
+    # Usually the kill leaves handled-but-uncommitted work; a batch runner can also be
+    # killed right after a commit (then nothing is redelivered). Either way, below: what was
+    # committed is not handled again, what was not is redelivered and de-duplicated.
+    assert committed_at_death <= done_at_death, "committed beyond the effects"
 
     second = Worker(kafka_bootstrap, harness.topic, group, db, commit_every=40)
     await second.start()
