@@ -277,9 +277,13 @@ class Ruleset:
                         values = values[:MAX_LOOP_VALUES]
                         for case in item.cases:
                             for value in values:
-                                out += _run(case, element, today, locate, org_ids, value, memo)
+                                found = _run(case, element, today, locate, org_ids, value, memo)
+                                if found is not None:
+                                    out.append(found)
                     else:
-                        out += _run(item, element, today, locate, org_ids, None, memo)
+                        found = _run(item, element, today, locate, org_ids, None, memo)
+                        if found is not None:
+                            out.append(found)
         return out
 
 
@@ -354,10 +358,9 @@ class _Eval:
 
     def _eval(self, xpath: Any) -> Any:
         key = (xpath, self.element, self.value)
-        try:
-            return self.memo[key]
-        except KeyError:
-            pass
+        result = self.memo.get(key, _MISSING)
+        if result is not _MISSING:
+            return result
         if self.value is None:
             result = xpath(self.element)
         else:
@@ -391,6 +394,8 @@ class _Eval:
 
 
 _Memo = dict[tuple[Any, Any, str | None], Any]
+_MISSING: Any = object()
+"""A memo miss (an XPath result is never this object)."""
 
 
 def _boolean(result: Any) -> bool:
@@ -607,22 +612,20 @@ def _run(
     org_ids: frozenset[str],
     value: str | None,
     memo: _Memo,
-) -> list[Finding]:
+) -> Finding | None:
     ev = _Eval(case, element, value, memo)
     if _skipped(ev, org_ids):
-        return []
+        return None
     passed, nodes, detail = RULES[case.rule](ev, today)
     if passed:
-        return []
+        return None
     at = _owner(nodes[0], element) if nodes else element
     message = case.info.message + (f" ({detail})" if detail else "")
-    return [
-        Finding(
-            code=f"iati-rule.{case.info.id}",
-            rule=case.info.id,
-            severity=case.info.severity,
-            category=Category.RULE,
-            message=message,
-            location=locate(at),
-        )
-    ]
+    return Finding(
+        code=f"iati-rule.{case.info.id}",
+        rule=case.info.id,
+        severity=case.info.severity,
+        category=Category.RULE,
+        message=message,
+        location=locate(at),
+    )
