@@ -78,6 +78,11 @@ class _Case:
     """For a rule that passes when its expressions select nothing: the child element names
     (``@name`` for attributes) those expressions start from; when none is on the context
     element the case passes without evaluating anything. None: always evaluate."""
+    condition: Any = None
+    """The compiled ``condition`` XPath, None without one (looked up once, not per run)."""
+    id_condition: str | None = None
+    check: Callable[[_Eval, date], Outcome] | None = None
+    """The rule's evaluator (``RULES[rule]``), None for a rule without one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,9 @@ def _compile_case(
         xpaths=xpaths,
         lists=lists,
         needs=_needs(rule, spec) if prefilter else None,
+        condition=xpaths.get("condition"),
+        id_condition=spec.get("idCondition"),
+        check=RULES.get(rule),
     )
 
 
@@ -237,7 +245,9 @@ class Ruleset:
             for sub, body in spec["do"].items()
             for sub_spec in body["cases"]
         )
-        return _Loop(foreach=etree.XPath(spec["foreach"]), cases=cases)
+        # Compiled through the shared compiler: loops over the same vocabulary (three
+        # ``recipient-region/@vocabulary`` loops, ...) share one memoised result.
+        return _Loop(foreach=xpath(spec["foreach"], False), cases=cases)
 
     def _xpath(self, expr: str, loop: bool) -> Any:
         """Each distinct expression compiled once per ruleset: cases share the compiled
@@ -271,10 +281,7 @@ class Ruleset:
                         if present.isdisjoint(needs):
                             continue
                     if isinstance(item, _Loop):
-                        values = list(dict.fromkeys(str(v) for v in item.foreach(element)))
-                        # Vocabularies are codelists of a dozen codes; a hostile file with
-                        # thousands of distinct ones must not make evaluation quadratic.
-                        values = values[:MAX_LOOP_VALUES]
+                        values = _loop_values(item, element, memo)
                         for case in item.cases:
                             for value in values:
                                 found = _run(case, element, today, locate, org_ids, value, memo)
@@ -285,6 +292,17 @@ class Ruleset:
                         if found is not None:
                             out.append(found)
         return out
+
+
+def _loop_values(loop: _Loop, element: Any, memo: _Memo) -> list[str]:
+    key = (loop.foreach, element, None)
+    found = memo.get(key, _MISSING)
+    if found is _MISSING:
+        found = memo[key] = loop.foreach(element)
+    values = list(dict.fromkeys(str(v) for v in found))
+    # Vocabularies are codelists of a dozen codes; a hostile file with thousands of
+    # distinct ones must not make evaluation quadratic.
+    return values[:MAX_LOOP_VALUES]
 
 
 def _infos(item: _Case | _Loop) -> Iterator[RuleInfo]:
@@ -594,9 +612,12 @@ implemented by the Validator either, and is not used by the Standard Ruleset).""
 
 
 def _skipped(ev: _Eval, org_ids: frozenset[str]) -> bool:
-    if "condition" in ev.case.xpaths and not ev.truthy("condition"):
+    case = ev.case
+    if case.condition is not None and not _boolean(ev._eval(case.condition)):
         return True
-    condition = ev.case.spec.get("idCondition")
+    condition = case.id_condition
+    if condition is None:
+        return False
     if condition == "NOT_EXISTING_ORG_ID":
         return any(t in org_ids for t in ev.texts)
     if condition == "NOT_EXISTING_ORG_ID_PREFIX":
@@ -616,7 +637,8 @@ def _run(
     ev = _Eval(case, element, value, memo)
     if _skipped(ev, org_ids):
         return None
-    passed, nodes, detail = RULES[case.rule](ev, today)
+    check = case.check if case.check is not None else RULES[case.rule]
+    passed, nodes, detail = check(ev, today)
     if passed:
         return None
     at = _owner(nodes[0], element) if nodes else element
