@@ -304,3 +304,38 @@ def test_language_codes_are_read_as_iso_639_1(raw: str, read: str) -> None:
     from services.partner_feed.formats.iati_tolerant import canonical_language
 
     assert canonical_language(raw) == read
+
+
+def test_sharing_compiled_xpaths_and_their_results_changes_no_finding() -> None:
+    """Cases and loops share compiled XPaths, so one memoised result serves them all; a
+    ruleset that compiles every expression apart (nothing shared) finds the same."""
+    from services.partner_feed.validation.ruleset import _xpath
+
+    class Unshared(Ruleset):
+        def _xpath(self, expr: str, loop: bool) -> Any:
+            return _xpath(expr, loop)
+
+    document = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    unshared = Unshared(document)
+    assert len({id(c) for c in unshared._compiled.values()}) == 0
+    files = sorted((REPO.parent / "shared" / "data" / "iati").glob("*/*.xml"))
+    activities = [a for f in files for a in etree.parse(str(f)).getroot().iter("iati-activity")]
+    vocabularies = "".join(
+        f'<recipient-region code="{i}" vocabulary="{v}" percentage="10"/>'
+        f'<sector code="{i}" vocabulary="{v}" percentage="10"/>'
+        f'<country-budget-items vocabulary="{v}"/>'
+        for i, v in enumerate(("1", "2", "99", "", "x"))
+    )
+    activities += [
+        etree.fromstring(x.encode()) for x in (TOLERANT, _activity(SECTOR + vocabularies))
+    ]
+
+    def run(ruleset: Ruleset, activity: Any) -> list[tuple[str | None, Location, str]]:
+        found = ruleset.evaluate(
+            activity, today=TODAY, locate=lambda e: Location(line=e.sourceline, path=e.tag)
+        )
+        return [(f.rule, f.location, f.message) for f in found]
+
+    assert any(run(unshared, a) for a in activities)
+    for activity in activities:
+        assert run(standard_ruleset(), activity) == run(unshared, activity)
