@@ -45,6 +45,7 @@ from services.devstack import (
     WebhookReceiver,
     apply_topics,
     build_env,
+    caller_env,
     free_port,
 )
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
@@ -57,7 +58,6 @@ GOAL_P99_MS = 500.0
 PARTNER_KEY = "bench-e2e-partner-key-0123456789"
 KEYS = DemoKeys(registry_name="bench-e2e-admin", registry="bench-e2e-admin-key-0123456789abcd")
 #: Variables of the developer's shell that would point the children elsewhere.
-FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
 REGISTERED = "activity.registered.v1"
 
 
@@ -214,7 +214,7 @@ async def main(rate: float, seconds: float, drain: float) -> int:
                     "NOTIFIER_ALLOWLIST": f"{receiver.host}:{receiver.port}",
                 },
             },
-            base_env={k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)},
+            base_env=caller_env(),
         )
         stack = Stack(config)
         await ensure_registry_key(

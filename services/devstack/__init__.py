@@ -3,7 +3,7 @@
 Public surface (everything else in this package is private to it):
 
 - `ServiceSpec`, `SERVICES` — how each service is started and configured;
-- `StackConfig`, `build_env` — the environment each child gets;
+- `StackConfig`, `build_env`, `caller_env` — the environment each child gets;
 - `Stack` — starts the children, waits on `/readyz`, stops them in reverse order;
 - `Broker`, `ensure_broker` — a Kafka broker that answers, started locally if needed;
 - `apply_topics` — the topic definitions applied to it (`tools.topics`, when present);
@@ -12,7 +12,7 @@ Public surface (everything else in this package is private to it):
 """
 
 from services.devstack.broker import Broker, ensure_broker
-from services.devstack.config import StackConfig, build_env
+from services.devstack.config import StackConfig, build_env, caller_env
 from services.devstack.errors import StackError
 from services.devstack.ports import free_port
 from services.devstack.receiver import Delivery, WebhookReceiver, verify_signature
@@ -32,6 +32,7 @@ __all__ = [
     "WebhookReceiver",
     "apply_topics",
     "build_env",
+    "caller_env",
     "ensure_broker",
     "free_port",
     "verify_signature",

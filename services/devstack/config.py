@@ -8,12 +8,24 @@ group); every other variable of `base_env` passes through unchanged, so an opera
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.devstack.specs import ServiceSpec
+
+#: Variables of the caller's shell that would point the children elsewhere.
+FOREIGN_PREFIXES = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
+
+
+def caller_env(*also: str) -> dict[str, str]:
+    """This process's environment without what would point the children elsewhere
+    (`FOREIGN_PREFIXES`, and any prefix in `also`): a stack's `base_env`."""
+    foreign = (*FOREIGN_PREFIXES, *also)
+    return {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
+
 
 HOST = "127.0.0.1"
 

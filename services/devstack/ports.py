@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import socket
 
+from aiohttp import web
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now (another process may still take it)."""
@@ -40,3 +42,14 @@ async def answers(host: str, port: int, *, within: float = 1.0) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
+
+
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve `app` on `host:port` (0: a free port); the runner (to clean up) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    await web.SockSite(runner, sock).start()
+    return runner, int(sock.getsockname()[1])

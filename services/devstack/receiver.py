@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.devstack.ports import serve
 from services.notifier.signing import sign
 
 TOLERANCE_SECONDS = 300
@@ -139,13 +139,7 @@ class WebhookReceiver:
         """Listen (on a free port when constructed with port 0)."""
         app = web.Application()
         app.router.add_post("/webhooks", self._receive)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._port = int(sock.getsockname()[1])
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self._port = await serve(app, self.host, self._port)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -9,7 +9,6 @@ gets 304, as a real partner's server would.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from services.devstack.errors import StackError
+from services.devstack.ports import serve
 
 
 class DemoSource:
@@ -38,13 +38,7 @@ class DemoSource:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_static("/", self.directory, show_index=False, follow_symlinks=False)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._port = int(sock.getsockname()[1])
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self._port = await serve(app, self.host, self._port)
 
     async def stop(self) -> None:
         if self._runner is not None:

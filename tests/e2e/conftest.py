@@ -8,7 +8,6 @@ notifier is allowed to call.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from services.devstack import (
     WebhookReceiver,
     apply_topics,
     build_env,
+    caller_env,
     free_port,
 )
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
@@ -29,8 +29,6 @@ from services.devstack.demo.keys import DemoKeys, ensure_registry_key
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_KEY = "e2e-partner-key-0123456789"
 KEYS = DemoKeys(registry_name="e2e-admin", registry="e2e-admin-key-0123456789abcdef")
-#: Variables of the developer's shell that would point the children elsewhere.
-FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
 
 
 @dataclass
@@ -70,7 +68,7 @@ async def system(kafka_bootstrap: str, unique: str, tmp_path: Path) -> AsyncIter
                 "NOTIFIER_RETRY_JITTER": "0",
             },
         },
-        base_env={k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)},
+        base_env=caller_env(),
     )
     stack = Stack(config)
     await ensure_registry_key(

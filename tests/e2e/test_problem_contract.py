@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.devstack import SERVICES, Stack, StackConfig, apply_topics, build_env, free_port
+from services.devstack import (
+    SERVICES,
+    Stack,
+    StackConfig,
+    apply_topics,
+    build_env,
+    caller_env,
+    free_port,
+)
 from services.devstack.demo.keys import DemoKeys, ensure_registry_key
 from shared._problems import PROBLEM_TYPE_BASE
 from tests.support.activities import activity_doc
@@ -32,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = DemoKeys(registry_name="contract-admin", registry="contract-admin-key-0123456789")
 PARTNER_KEY = "contract-partner-key-0123456789"
 OPERATOR_KEY = "contract-operator-key-0123456789"
-FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
 LIMIT = 4096
 SHAPE = {"type", "code", "title", "status", "detail", "instance"}
 
@@ -75,7 +81,7 @@ async def urls(kafka_bootstrap: str, unique: str, tmp_path: Path) -> AsyncIterat
                 "NOTIFIER_PARTNER_KEYS": json.dumps({"eac": {"name": "EAC", "keys": [PARTNER_KEY]}})
             },
         },
-        base_env={k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)},
+        base_env=caller_env(),
     )
     stack = Stack(config)
     await ensure_registry_key(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from services.devstack import free_port
+from services.devstack import caller_env, free_port
 from services.devstack.ports import answers
 
 from .readme import Block, Step, assigned, blocks, localise
@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 READY = "Press Ctrl-C to stop everything."
 #: Variables of the developer's shell that would point the stack or the examples elsewhere.
-FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL", "TABRIDGE_")
 STEP_SECONDS = 120.0
 
 
@@ -180,7 +179,7 @@ def setting(kafka_bootstrap: str, unique: str, tmp_path: Path) -> Setting:
     namespace = f"readme{unique}"
     state = tmp_path / "state"
     receiver_port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
+    env = caller_env("TABRIDGE_")
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,

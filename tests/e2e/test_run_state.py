@@ -93,13 +93,13 @@ async def test_the_demo_source_is_pulled_with_conditional_gets(tmp_path: Path) -
 
 
 PARENT = """
-import signal, subprocess, sys, time
-handled = []
-signal.signal(signal.SIGINT, lambda *_: handled.append(1))
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+import signal, subprocess, sys
+signal.signal(signal.SIGINT, lambda *_: None)  # caught: it shows in SigCgt
+child = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # taken below, not by the handler
 print(child.pid, flush=True)
-while not handled:
-    time.sleep(0.05)
+if signal.sigtimedwait({signal.SIGINT}, 30) is None:
+    sys.exit("no SIGINT within 30 s")
 signal.signal(signal.SIGINT, signal.SIG_DFL)  # as make does before it waits for its children
 print("handling", flush=True)
 child.wait()

@@ -27,6 +27,7 @@ from services.devstack import (
     WebhookReceiver,
     apply_topics,
     build_env,
+    caller_env,
     free_port,
 )
 from services.devstack.commands import run_command
@@ -36,8 +37,6 @@ OPERATOR_KEY = "chaos-operator-key-0123456789abcdef"
 ADMIN_KEY = "chaos-admin-key-0123456789abcdef"
 READER_KEY = "chaos-reader-key-0123456789abcdef"
 REVOKED_KEY = "chaos-revoked-key-0123456789abcdef"
-#: Variables of the caller's shell that would point the children elsewhere.
-_FOREIGN = ("REGISTRY_", "FEED_", "NOTIFIER_", "TAGGER_", "OTEL_", "DATABASE_URL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +115,7 @@ async def running_system(bootstrap: str, *, state_dir: Path | None = None) -> As
     await receiver.start()
     (ROOT / "var").mkdir(exist_ok=True)
     state = state_dir or Path(tempfile.mkdtemp(prefix="chaos-", dir=ROOT / "var"))
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN)}
+    base_env = caller_env()
     base_env.update(
         {
             "TABRIDGE_OPERATOR_KEYS": OPERATOR_KEY,

@@ -116,22 +116,23 @@ async def _render_rows(
     publisher = app[PUBLISHER_ORG]
     written = skipped = 0
     today = datetime.now(UTC).date()
+
+    def leave_out(why: str, exc: Exception, **where: object) -> None:
+        """One row left out and reported, so one bad record never breaks the feed."""
+        nonlocal skipped
+        skipped += 1
+        metrics.unpublishable.labels(feed.name).inc()
+        log.warning(
+            f"feed row left out: {why}", feed=feed.name, error=str(exc).splitlines()[0], **where
+        )
+
     async for row in iter_rows(db, since=query.since or 0, upto=upto):
         if row.withdrawn and query.since is None:
             continue
         try:
             activity = Activity.model_validate_json(row.state)
-        except ValidationError as exc:
-            # A record stored before today's validation (or by a buggy writer): left out
-            # and reported, so one bad record never breaks the whole feed.
-            skipped += 1
-            metrics.unpublishable.labels(feed.name).inc()
-            log.warning(
-                "feed row left out: stored activity is invalid",
-                feed=feed.name,
-                seq=row.seq,
-                error=str(exc).splitlines()[0],
-            )
+        except ValidationError as exc:  # stored before today's validation, or by a buggy writer
+            leave_out("stored activity is invalid", exc, seq=row.seq)
             continue
         if not query.matches(activity, row.computed_goals, lists, row.computed_targets):
             continue
@@ -148,14 +149,7 @@ async def _render_rows(
         try:
             item = feed.item(published, written)
         except (ValueError, ValidationError) as exc:
-            skipped += 1
-            metrics.unpublishable.labels(feed.name).inc()
-            log.warning(
-                "feed row left out: activity cannot be rendered",
-                feed=feed.name,
-                activity_id=activity.id,
-                error=str(exc).splitlines()[0],
-            )
+            leave_out("activity cannot be rendered", exc, activity_id=activity.id)
             continue
         out.write(item)
         written += 1
