@@ -32,8 +32,6 @@ from .events import IncomingEvent
 Accept = Callable[[IncomingEvent], Awaitable[object]]
 
 ACTIVITY_CHANGES: tuple[type[Event], ...] = (ActivityRegistered, ActivityUpdated, ActivityWithdrawn)
-#: Tag decisions that count as the activity having the goal.
-_KEPT_DECISIONS = frozenset({"assigned", "curated"})
 
 
 def structured_body(envelope: Envelope) -> bytes:
@@ -96,7 +94,7 @@ async def handle_sdg_tags(
     """Queue a tagging (type ``org.wipo.tabridge.sdg.tags.assigned.v1``) with the facets of
     the activity it tags; remember its goals for the activity's later changes."""
     assert isinstance(event, SdgTagsAssigned)
-    goals = frozenset(g.goal for g in event.goals if g.decision in _KEPT_DECISIONS)
+    goals = event.kept_goal_numbers()
     known = await index.note_goals(event.activity_id, event.activity_version, goals)
     facets = known or Facets()
     await accept(

@@ -12,8 +12,6 @@ from shared import Event, MessageContext
 from shared.domain import Status
 from shared.events import ActivityRegistered, ActivityUpdated, ActivityWithdrawn, SdgTagsAssigned
 
-_KEPT = ("assigned", "curated")
-
 
 async def handle_activity(event: Event, ctx: MessageContext, *, store: Store) -> None:
     """Hold the newest version of each activity, withdrawn ones flagged."""
@@ -30,8 +28,8 @@ async def handle_activity(event: Event, ctx: MessageContext, *, store: Store) ->
 async def handle_sdg_tags(event: Event, ctx: MessageContext, *, store: Store) -> None:
     """Hold the computed goals and targets the tagger assigned (rejected ones are dropped)."""
     assert isinstance(event, SdgTagsAssigned)
-    goals = [g.goal for g in event.goals if g.decision in _KEPT]
-    targets = [t.target for t in event.targets if t.decision in _KEPT]
+    goals = [g.goal for g in event.kept_goals()]
+    targets = [t.target for t in event.kept_targets()]
     async with store.lock:
         await FeedTable(store.db).apply_tags(
             event.activity_id, event.activity_version, goals, targets

@@ -47,8 +47,8 @@ def computed_view(tags: SdgTagsAssigned | None) -> dict[str, Any] | None:
         "model_id": tags.model_id,
         "activity_version": tags.activity_version,
         "outcome": tags.outcome,
-        "goals": [g.model_dump(mode="json") for g in tags.goals if g.decision != "rejected"],
-        "targets": [t.model_dump(mode="json") for t in tags.targets if t.decision != "rejected"],
+        "goals": [g.model_dump(mode="json") for g in tags.kept_goals()],
+        "targets": [t.model_dump(mode="json") for t in tags.kept_targets()],
     }
 
 

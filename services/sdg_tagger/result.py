@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events import Decision, is_kept
+
 __all__ = [
     "ClosestTarget",
     "Decision",
@@ -34,7 +36,6 @@ __all__ = [
 ]
 
 Outcome = Literal["tagged", "knowledge_only", "unsupported_language", "empty"]
-Decision = Literal["assigned", "rejected", "curated"]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
 GoalNumber = Annotated[int, Field(ge=1, le=17)]
 
@@ -102,9 +103,9 @@ class TagResult(_Frozen):
     @property
     def assigned_goals(self) -> tuple[int, ...]:
         """Goals decided ``assigned`` or ``curated``, ascending."""
-        return tuple(sorted(g.goal for g in self.goals if g.decision != "rejected"))
+        return tuple(sorted(g.goal for g in self.goals if is_kept(g.decision)))
 
     @property
     def assigned_targets(self) -> tuple[str, ...]:
         """Targets decided ``assigned`` or ``curated``, in result order."""
-        return tuple(t.target for t in self.targets if t.decision != "rejected")
+        return tuple(t.target for t in self.targets if is_kept(t.decision))

@@ -14,7 +14,16 @@ from shared.events.partner import (
     PartnerRecordNew,
     PartnerRecordRemoved,
 )
-from shared.events.sdg import ClosestTarget, GoalTag, SdgTagsAssigned, TagEvidence, TargetTag
+from shared.events.sdg import (
+    KEPT_DECISIONS,
+    ClosestTarget,
+    Decision,
+    GoalTag,
+    SdgTagsAssigned,
+    TagEvidence,
+    TargetTag,
+    is_kept,
+)
 from shared.events.topics import (
     ACTIVITY_EVENTS,
     ACTIVITY_SNAPSHOTS,
@@ -32,6 +41,7 @@ __all__ = [
     "ACTIVITY_EVENTS",
     "ACTIVITY_SNAPSHOTS",
     "ALL_EVENTS",
+    "KEPT_DECISIONS",
     "OPS_EVENTS",
     "PARTNER_LINKS",
     "PARTNER_RECORDS",
@@ -42,6 +52,7 @@ __all__ = [
     "ActivityUpdated",
     "ActivityWithdrawn",
     "ClosestTarget",
+    "Decision",
     "GoalTag",
     "PartnerRecordChanged",
     "PartnerRecordLinked",
@@ -53,6 +64,7 @@ __all__ = [
     "TargetTag",
     "WebhookDeliveryFailed",
     "build_catalog",
+    "is_kept",
     "namespaced",
     "startup_topics",
     "topic_specs",

@@ -9,6 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared._event_model import Event
 from shared.events.topics import SDG_TAGS
 
+Decision = Literal["assigned", "rejected", "curated"]
+
+#: The decisions under which a tag counts: the tagger assigned it or a curator set it.
+#: Every reader (feeds, filters, webhooks, the API's view) asks `is_kept`, never the
+#: decision strings.
+KEPT_DECISIONS: frozenset[str] = frozenset({"assigned", "curated"})
+
+
+def is_kept(decision: str) -> bool:
+    """Whether a tag with this decision counts as the activity having the goal or target."""
+    return decision in KEPT_DECISIONS
+
 
 class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -29,15 +41,23 @@ class TagEvidence(_Part):
 class GoalTag(_Part):
     goal: int = Field(ge=1, le=17)
     score: float
-    decision: Literal["assigned", "rejected", "curated"]
+    decision: Decision
     evidence: TagEvidence = Field(default_factory=TagEvidence)
+
+    @property
+    def kept(self) -> bool:
+        return is_kept(self.decision)
 
 
 class TargetTag(_Part):
     target: str
     score: float
-    decision: Literal["assigned", "rejected", "curated"]
+    decision: Decision
     evidence: TagEvidence = Field(default_factory=TagEvidence)
+
+    @property
+    def kept(self) -> bool:
+        return is_kept(self.decision)
 
 
 class SdgTagsAssigned(Event):
@@ -57,3 +77,15 @@ class SdgTagsAssigned(Event):
 
     def key(self) -> str:
         return self.activity_id
+
+    def kept_goals(self) -> tuple[GoalTag, ...]:
+        """The goal tags that count (assigned or curated), in event order."""
+        return tuple(g for g in self.goals if g.kept)
+
+    def kept_targets(self) -> tuple[TargetTag, ...]:
+        """The target tags that count (assigned or curated), in event order."""
+        return tuple(t for t in self.targets if t.kept)
+
+    def kept_goal_numbers(self) -> frozenset[int]:
+        """The numbers of the goals that count."""
+        return frozenset(g.goal for g in self.goals if g.kept)

@@ -17,7 +17,7 @@ class ComputedTagTable:
 
     async def save(self, tags: SdgTagsAssigned) -> bool:
         """Keep `tags` unless a result for a later activity version is already stored."""
-        goals = sorted({g.goal for g in tags.goals if g.decision == "assigned"})
+        goals = sorted(tags.kept_goal_numbers())
         async with self._db.transaction() as conn:
             row = await conn.fetchrow(
                 "SELECT activity_version FROM computed_tags WHERE activity_id = ?",

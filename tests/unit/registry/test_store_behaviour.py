@@ -331,6 +331,12 @@ async def test_computed_tags_keep_the_latest_version_and_filter_like_curated_one
     assert (await store.computed.get_many([tagged.id]))[tagged.id].activity_version == 2
     assert await sdg(6) == []
 
+    curated = tags(other.id, 1).model_copy(
+        update={"goals": [GoalTag(goal=12, score=1.0, decision="curated")]}
+    )
+    assert await store.computed.save(curated)
+    assert await sdg(12) == [other.id], "a curated decision counts like an assigned one"
+
 
 # --- listing with filters and cursors ------------------------------------------------------
 
