@@ -4,6 +4,13 @@ runner, the in-memory broker twin, observability, HTTP base and settings.
 Everything public is listed in `__all__`; modules starting with `_` are private.
 """
 
+from shared._bearer import (
+    MAX_KEY_CHARS,
+    MalformedCredentials,
+    bearer_key,
+    digest_matches,
+    key_digest,
+)
 from shared._consumer import ConsumerRunner
 from shared._dead_letter import DLQ_SUFFIX, dead_letter_headers, dlq_topic
 from shared._dedup import BatchDedupStore, DedupStore, MemoryDedup, SqliteDedup
@@ -105,6 +112,7 @@ __all__ = [
     "ACTIVITY_ID_ATTRIBUTE",
     "DLQ_SUFFIX",
     "LOGGER",
+    "MAX_KEY_CHARS",
     "METRICS_REGISTRY",
     "OPERATOR_KEYS",
     "READINESS",
@@ -137,6 +145,7 @@ __all__ = [
     "JsonlSpanExporter",
     "KafkaOffsetReader",
     "KafkaTransport",
+    "MalformedCredentials",
     "MemoryBroker",
     "MemoryDedup",
     "MemoryMetadata",
@@ -170,6 +179,7 @@ __all__ = [
     "TransportOffsetReader",
     "Upcaster",
     "add_status_route",
+    "bearer_key",
     "build_observability",
     "build_tracer_provider",
     "configure_logging",
@@ -181,12 +191,14 @@ __all__ = [
     "current_traceparent",
     "dead_letter_headers",
     "delivered",
+    "digest_matches",
     "dlq_depths",
     "dlq_topic",
     "faults_of",
     "format_traceparent",
     "is_operator",
     "json_response",
+    "key_digest",
     "load_settings",
     "new_event_id",
     "offset_reader",

@@ -8,12 +8,11 @@ by their SHA-256 digest in constant time; none configured means no request is an
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
 from aiohttp import web
 
+from shared._bearer import MalformedCredentials, bearer_key, digest_matches, key_digest
 from shared._problems import ProblemError
 
 __all__ = [
@@ -28,11 +27,6 @@ OPERATOR_KEYS = web.AppKey("operator_keys", frozenset[str])
 """The SHA-256 hex digests of the operator keys (see the module docstring)."""
 
 _HEX = re.compile(r"[0-9a-f]{64}")
-_MAX_KEY_CHARS = 512
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def parse_operator_keys(value: str) -> frozenset[str]:
@@ -49,7 +43,7 @@ def parse_operator_keys(value: str) -> frozenset[str]:
         elif len(entry) < 16:
             raise ValueError("an operator key needs at least 16 characters")
         else:
-            digests.add(_digest(entry))
+            digests.add(key_digest(entry))
     return frozenset(digests)
 
 
@@ -70,16 +64,14 @@ def is_operator(request: web.Request) -> bool:
         ProblemError: 401 when credentials are presented but are not an operator key (a
             misconfigured client should hear so, not silently get the public answer).
     """
-    header = request.headers.get("Authorization")
-    if header is None:
+    try:
+        key = bearer_key(request.headers.get("Authorization"))
+    except MalformedCredentials:
+        raise _unauthorised("send an operator key as 'Authorization: Bearer <key>'") from None
+    if key is None:
         return False
-    scheme, _, key = header.partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key or len(key) > _MAX_KEY_CHARS:
-        raise _unauthorised("send an operator key as 'Authorization: Bearer <key>'")
-    digest = _digest(key)
-    known = request.app.get(OPERATOR_KEYS, frozenset())
-    if not any(hmac.compare_digest(digest, k) for k in known):
+    known: frozenset[str] = request.app.get(OPERATOR_KEYS, frozenset())
+    if not digest_matches(key, known):
         raise _unauthorised("the key is not an operator key")
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from shared import MalformedCredentials, bearer_key, key_digest
 
 from .errors import UnauthenticatedError
 from .store import NotifierStore
@@ -11,15 +11,18 @@ from .subscriptions import Partner
 
 def hash_api_key(api_key: str) -> str:
     """The stored form of an API key: hex sha256 (keys are long random tokens, not passwords)."""
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+    return key_digest(api_key)
 
 
 def bearer_token(authorization: str | None) -> str:
     """The token of an ``Authorization: Bearer <token>`` header; raises UnauthenticatedError."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    try:
+        token = bearer_key(authorization)
+    except MalformedCredentials:
+        token = None
+    if token is None:
         raise UnauthenticatedError("send 'Authorization: Bearer <partner API key>'")
-    return token.strip()
+    return token
 
 
 async def authenticate(store: NotifierStore, authorization: str | None) -> Partner:

@@ -7,13 +7,13 @@ a partner that is not configured gets 404 (a typo in the id is then not an auth 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 
 from aiohttp import web
 
-from services.partner_feed.partners import PartnerDirectory, PartnerSource, hash_key
-from shared import OPERATOR_KEYS, ProblemError
+from services.partner_feed.partners import PartnerDirectory, PartnerSource
+from shared import OPERATOR_KEYS, MalformedCredentials, ProblemError, digest_matches
+from shared import bearer_key as parse_bearer
 
 
 def _unauthorised(detail: str) -> ProblemError:
@@ -27,10 +27,13 @@ def _unauthorised(detail: str) -> ProblemError:
 
 
 def bearer_key(request: web.Request) -> str:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    try:
+        key = parse_bearer(request.headers.get("Authorization"))
+    except MalformedCredentials:
+        key = None
+    if key is None:
         raise _unauthorised("send the partner's API key as 'Authorization: Bearer <key>'")
-    return key.strip()
+    return key
 
 
 def authenticate(
@@ -69,9 +72,5 @@ def operator(request: web.Request, digests: Sequence[str]) -> None:
         raise ProblemError(
             403, "forbidden", "Forbidden", "no operator key is configured for this service"
         )
-    presented = hash_key(key)
-    matched = False
-    for digest in known:  # every digest compared: the time taken reveals none
-        matched |= hmac.compare_digest(presented, digest)
-    if not matched:
+    if not digest_matches(key, known):
         raise _unauthorised("the key is not an operator key")

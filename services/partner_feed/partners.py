@@ -6,7 +6,6 @@ SHA-256 digests only; a presented key is hashed and compared in constant time.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.partner_feed.formats import ColumnMapping, RegionalMapping, SourceFormat
 from services.partner_feed.validation.verdict import QuarantinePolicy
+from shared import key_digest
 
 FormatName = Literal["iati", "tfm-json", "tfm-csv", "regional-csv", "regional-json"]
 
@@ -74,8 +74,7 @@ class PartnerSource(BaseModel):
         return any(matches)
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+hash_key = key_digest
 
 
 _SOURCES = TypeAdapter(tuple[PartnerSource, ...])

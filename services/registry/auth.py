@@ -15,7 +15,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import AbstractRoute
 
 from services.registry.db.api_keys import ApiKey, ApiKeyTable
-from shared import ProblemError
+from shared import MAX_KEY_CHARS, MalformedCredentials, ProblemError, bearer_key
 
 IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
 
@@ -74,10 +74,16 @@ class KeyCache:
 
 
 def _presented_key(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return request.headers.get("X-API-Key")
+    """The key a request presents: `Authorization: Bearer <key>`, else `X-API-Key: <key>`;
+    None when there is none or the header is malformed (both answer 401)."""
+    try:
+        key = bearer_key(request.headers.get("Authorization"))
+    except MalformedCredentials:
+        return None
+    if key is not None:
+        return key
+    fallback = request.headers.get("X-API-Key", "").strip()
+    return fallback if 0 < len(fallback) <= MAX_KEY_CHARS else None
 
 
 def auth_middleware(
