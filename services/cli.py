@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide = imports.add_parser("decide", help="apply or discard an import's held removals")
     decide.add_argument("import_id")
     decide.add_argument("decision", choices=["apply", "discard"])
-    decide.add_argument("--key", help="operator key (default: TABRIDGE_PARTNER_FEED_OPERATOR_KEY)")
+    decide.add_argument("--key", help="operator key (default: TABRIDGE_OPERATOR_KEY)")
     decide.add_argument("--partner-feed", metavar="URL")
     decide.add_argument("--json", action="store_true")
     return parser
@@ -303,11 +303,9 @@ def _summary_line(report: dict[str, Any]) -> str:
 async def _imports(args: argparse.Namespace, settings: OpsSettings) -> int:
     url = args.partner_feed or settings.partner_feed_url
     if args.action == "decide":
-        key = args.key or settings.partner_feed_operator_key
+        key = args.key or settings.operator_key
         if not key:
-            print(
-                "ta-bridge: give --key or set TABRIDGE_PARTNER_FEED_OPERATOR_KEY", file=sys.stderr
-            )
+            print("ta-bridge: give --key or set TABRIDGE_OPERATOR_KEY", file=sys.stderr)
             return 2
         report = await decide_removals(url, args.import_id, args.decision, key=key)
         if args.json:

@@ -13,7 +13,7 @@ class OpsSettings(CommonSettings):
 
     `TABRIDGE_REGISTRY_URL`, `TABRIDGE_PARTNER_FEED_URL`, `TABRIDGE_NOTIFIER_URL`,
     `TABRIDGE_SDG_TAGGER_URL`, `TABRIDGE_NOTIFIER_API_KEY`, `TABRIDGE_PARTNER_FEED_API_KEY`,
-    `TABRIDGE_PARTNER_FEED_OPERATOR_KEY`, `TABRIDGE_OPERATOR_KEY`; `TABRIDGE_TRACE_DIR` and
+    `TABRIDGE_OPERATOR_KEY`; `TABRIDGE_TRACE_DIR` and
     `KAFKA_BOOTSTRAP_SERVERS` as the services read them.
     """
 
@@ -29,13 +29,10 @@ class OpsSettings(CommonSettings):
     partner_feed_api_key: str | None = Field(
         default=None, description="A partner's partner-feed API key, for `imports upload`."
     )
-    partner_feed_operator_key: str | None = Field(
-        default=None, description="partner-feed's operator key, for `imports decide`."
-    )
     operator_key: str | None = Field(
         default=None,
         description="An operator key (one of the services' TABRIDGE_OPERATOR_KEYS), sent to "
-        "`/v1/status` for the full document.",
+        "`/v1/status` for the full document and by `imports decide`.",
     )
     trace_dir: str | None = Field(default="var/run/traces", validation_alias="TABRIDGE_TRACE_DIR")
 

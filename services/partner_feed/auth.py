@@ -7,8 +7,6 @@ a partner that is not configured gets 404 (a typo in the id is then not an auth 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiohttp import web
 
 from services.partner_feed.partners import PartnerDirectory, PartnerSource
@@ -62,12 +60,12 @@ def caller(request: web.Request, partners: PartnerDirectory) -> PartnerSource:
     raise _unauthorised("the API key is not valid")
 
 
-def operator(request: web.Request, digests: Sequence[str]) -> None:
-    """Pass when the request carries an operator key: partner-feed's own
-    (`FEED_OPERATOR_API_KEY_SHA256`) or one of every service's `TABRIDGE_OPERATOR_KEYS`;
-    else 401 (403 when the service has no operator key at all)."""
+def operator(request: web.Request) -> None:
+    """Pass when the request carries one of the service's operator keys
+    (`TABRIDGE_OPERATOR_KEYS`, as every service reads them); else 401 (403 when the service
+    has no operator key at all)."""
     key = bearer_key(request)
-    known = (*digests, *request.app.get(OPERATOR_KEYS, frozenset()))
+    known: frozenset[str] = request.app.get(OPERATOR_KEYS, frozenset())
     if not known:
         raise ProblemError(
             403, "forbidden", "Forbidden", "no operator key is configured for this service"

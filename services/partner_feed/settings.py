@@ -39,10 +39,6 @@ class FeedSettings(CommonSettings):
         description="An import that would remove more than this share of a partner's records "
         "has its removals held for an operator (1 turns the guard off).",
     )
-    operator_api_key_sha256: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = Field(
-        default=(),
-        description="SHA-256 digests of the operator keys that decide held removals.",
-    )
     iati_org_ref: str = Field(
         default="XI-IATI-WIPO", description="The reporting-org ref of the outbound feeds."
     )

@@ -91,7 +91,7 @@ async def get_import(request: web.Request) -> web.Response:
 async def decide_held_removals(request: web.Request) -> web.Response:
     """`POST /v1/imports/{id}/held-removals` `{"decision": "apply" | "discard"}`, operator
     key only: publish (or drop) the removals the removal guard held."""
-    operator(request, request.app[SETTINGS].operator_api_key_sha256)
+    operator(request)
     import_id = request.match_info["import_id"]
     try:
         body = await request.json()

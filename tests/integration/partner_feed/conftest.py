@@ -11,6 +11,7 @@ import pytest
 
 from services.partner_feed.partners import hash_key
 from shared import Transport
+from tests.support.operator import OPERATOR_KEY as SHARED_OPERATOR_KEY
 from tests.unit.partner_feed.harness import FeedService, start_feed_service
 
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
@@ -20,6 +21,7 @@ IATI_FILES = sorted((SHARED_DATA / "iati" / "examples").glob("*.xml")) + sorted(
 EXAMPLE_203 = SHARED_DATA / "iati" / "examples" / "activity-standard-example-annotated-2.03.xml"
 SCHEMA = SHARED_DATA / "iati" / "schema-2.03" / "iati-activities-schema.xsd"
 OPERATOR_KEY = "operator-key-for-tests"
+"""The key that decides held removals: one of the service's TABRIDGE_OPERATOR_KEYS."""
 
 
 def read(path: Path) -> bytes:
@@ -38,7 +40,7 @@ async def service(tmp_path: Path, transport: Transport, unique: str) -> AsyncIte
         transport,
         f"pf{unique}",
         partners=({"id": "unctad"}, {"id": "eac"}),
-        operator_api_key_sha256=[hash_key(OPERATOR_KEY)],
+        TABRIDGE_OPERATOR_KEYS=f"{SHARED_OPERATOR_KEY},sha256:{hash_key(OPERATOR_KEY)}",
     )
     try:
         yield svc

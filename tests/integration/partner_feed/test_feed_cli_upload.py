@@ -51,7 +51,7 @@ async def test_upload_shows_progress_and_the_report(
     out = capsys.readouterr().out
     assert ": held, 1 records" in out and "held: 2 of the partner's 3 records" in out
     import_id = out.split()[1].rstrip(":")
-    monkeypatch.setenv("TABRIDGE_PARTNER_FEED_OPERATOR_KEY", OPERATOR_KEY)
+    monkeypatch.setenv("TABRIDGE_OPERATOR_KEY", OPERATOR_KEY)
     assert await asyncio.to_thread(main, ["imports", "decide", import_id, "apply"]) == 0
     assert f"import {import_id}: completed" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["imports", "decide", import_id, "apply"]) == 1
