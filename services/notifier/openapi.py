@@ -10,11 +10,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
-from shared import json_response, operational_paths, operator_security_scheme
+from shared import (
+    body_doc,
+    document_view,
+    json_response_doc,
+    openapi_document,
+    problem_doc,
+    ref,
+)
 
 from .payloads import CreateBody, FiltersBody, PatchBody, RedriveBody, RotateBody
 from .views import PREFIX
@@ -78,24 +84,6 @@ class RedriveOut(_Out):
     webhook_ids: list[str]
 
 
-class FieldFault(_Out):
-    pointer: str
-    message: str
-    code: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str
-    code: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[FieldFault] | None = None
-
-
 _MODELS: tuple[type[BaseModel], ...] = (
     FiltersBody,
     CreateBody,
@@ -107,27 +95,19 @@ _MODELS: tuple[type[BaseModel], ...] = (
     SubscriptionPage,
     AttemptPage,
     RedriveOut,
-    Problem,
 )
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return ref(model.__name__)
 
 
 def _json(description: str, model: type[BaseModel]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+    return json_response_doc(description, _ref(model))
 
 
 def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": _ref(Problem)}},
-    }
+    return body_doc(_ref(model), required=required)
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -136,9 +116,9 @@ _LIMIT = {
     "in": "query",
     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
 }
-_COMMON = {"401": _problem("No or unknown partner API key")}
-_OWNED = {**_COMMON, "404": _problem("No such subscription for this partner")}
-_INVALID = {"422": _problem("Invalid body or unsafe webhook target (with a pointer per fault)")}
+_COMMON = {"401": problem_doc("No or unknown partner API key")}
+_OWNED = {**_COMMON, "404": problem_doc("No such subscription for this partner")}
+_INVALID = {"422": problem_doc("Invalid body or unsafe webhook target (with a pointer per fault)")}
 
 
 def _operations() -> dict[str, Any]:
@@ -209,7 +189,7 @@ def _operations() -> dict[str, Any]:
                 "responses": {
                     "202": _json("Queued", RedriveOut),
                     **_OWNED,
-                    "409": _problem("The subscription is disabled; re-activate it first"),
+                    "409": problem_doc("The subscription is disabled; re-activate it first"),
                 },
             },
         },
@@ -222,31 +202,23 @@ def document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
     )
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "ta-bridge notifier",
-            "version": "1.0.0",
-            "description": "Partner webhook subscriptions. Deliveries are CloudEvents "
-            "(structured JSON) signed per Standard Webhooks (webhook-id, webhook-timestamp, "
-            "webhook-signature); at least once, in order per activity per subscription.",
+    return openapi_document(
+        title="ta-bridge notifier",
+        description="Partner webhook subscriptions. Deliveries are CloudEvents "
+        "(structured JSON) signed per Standard Webhooks (webhook-id, webhook-timestamp, "
+        "webhook-signature); at least once, in order per activity per subscription.",
+        server="http://127.0.0.1:8083",
+        security=[{"partnerKey": []}],
+        paths=_operations(),
+        schemas=schemas.get("$defs", {}),
+        security_schemes={
+            "partnerKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A partner API key (NOTIFIER_PARTNER_KEYS)",
+            }
         },
-        "servers": [{"url": "http://127.0.0.1:8083"}],
-        "security": [{"partnerKey": []}],
-        "paths": {**_operations(), **operational_paths()},
-        "components": {
-            "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {
-                "partnerKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A partner API key (NOTIFIER_PARTNER_KEYS)",
-                },
-                **operator_security_scheme(),
-            },
-        },
-    }
+    )
 
 
-async def openapi_view(request: web.Request) -> web.Response:
-    return json_response(document())
+openapi_view = document_view(document)

@@ -5,27 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aiohttp import web
-
 from services.partner_feed.partners import FORMATS
-from shared import json_response, operational_paths, operator_security_scheme
-from shared._problems import PROBLEM_SCHEMA
+from shared import document_view, openapi_document, problem_doc
+from shared import json_response_doc as _json
 
-_PROBLEM = {"$ref": "#/components/schemas/Problem"}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": _PROBLEM}},
-    }
-
-
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema or {"type": "object"}}},
-    }
+__all__ = ["document", "openapi_view"]
 
 
 def _param(name: str, where: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -39,7 +23,7 @@ def _param(name: str, where: str, description: str, **schema: Any) -> dict[str, 
 
 
 _PARTNER = _param("partner_id", "path", "Partner id as configured")
-_AUTH_ERRORS = {"401": _problem("No valid API key for this partner")}
+_AUTH_ERRORS = {"401": problem_doc("No valid API key for this partner")}
 _FEED_PARAMS = [
     _param("since", "query", "Cursor from X-Next-Cursor: only changes after it, withdrawn "
            "activities included (status cancelled)", pattern="^[0-9]+$"),
@@ -68,7 +52,7 @@ def _feed(summary: str, media: str) -> dict[str, Any]:
                     "content": {media: {"schema": {"type": "string"}}},
                 },
                 "304": {"description": "Not modified since the ETag given"},
-                "400": _problem("Invalid filter or cursor"),
+                "400": problem_doc("Invalid filter or cursor"),
             },
         }
     }
@@ -76,23 +60,13 @@ def _feed(summary: str, media: str) -> dict[str, Any]:
 
 @cache
 def document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "ta-bridge partner-feed",
-            "version": "1.0.0",
-            "description": "Partner imports (upload and scheduled pull) with per-record "
-            "reports, reconciliation with WIPO activities, and outbound IATI 2.03 / TFM feeds.",
-        },
-        "servers": [{"url": "http://127.0.0.1:8082"}],
-        "components": {
-            "securitySchemes": {
-                "partnerKey": {"type": "http", "scheme": "bearer"},
-                **operator_security_scheme(),
-            },
-            "schemas": {"Problem": PROBLEM_SCHEMA},
-        },
-        "paths": {
+    return openapi_document(
+        title="ta-bridge partner-feed",
+        description="Partner imports (upload and scheduled pull) with per-record "
+        "reports, reconciliation with WIPO activities, and outbound IATI 2.03 / TFM feeds.",
+        server="http://127.0.0.1:8082",
+        security_schemes={"partnerKey": {"type": "http", "scheme": "bearer"}},
+        paths={
             "/v1/imports": {
                 "post": {
                     "summary": "Upload a partner export (streamed; gzip accepted)",
@@ -109,9 +83,9 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "201": _json("The finished import report (wait=true)"),
                         "202": _json("Import started; the report is at Location"),
-                        "400": _problem("Missing partner or unknown format"),
-                        "413": _problem("Body larger than the upload limit"),
-                        "422": _problem("Regional format without a column mapping"),
+                        "400": problem_doc("Missing partner or unknown format"),
+                        "413": problem_doc("Body larger than the upload limit"),
+                        "422": problem_doc("Regional format without a column mapping"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -127,7 +101,7 @@ def document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json("The report"),
-                        "404": _problem("No such import for this partner"),
+                        "404": problem_doc("No such import for this partner"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -154,10 +128,10 @@ def document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json("The import report after the decision"),
-                        "403": _problem("No operator key configured"),
-                        "404": _problem("No such import"),
-                        "409": _problem("The import has no removals waiting for a decision"),
-                        "422": _problem("Decision missing or not apply / discard"),
+                        "403": problem_doc("No operator key configured"),
+                        "404": problem_doc("No such import"),
+                        "409": problem_doc("The import has no removals waiting for a decision"),
+                        "422": problem_doc("Decision missing or not apply / discard"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -194,7 +168,7 @@ def document() -> dict[str, Any]:
                     "parameters": [_PARTNER],
                     "responses": {
                         "200": _json("The pull outcome"),
-                        "409": _problem("No URL configured"),
+                        "409": problem_doc("No URL configured"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -204,10 +178,8 @@ def document() -> dict[str, Any]:
                 "WIPO activities as TFM records (JSON)", "application/json"
             ),
             "/v1/feeds/tfm.csv": _feed("WIPO activities as TFM records (CSV)", "text/csv"),
-            **operational_paths(),
         },
-    }
+    )
 
 
-async def openapi_view(request: web.Request) -> web.Response:
-    return json_response(document())
+openapi_view = document_view(document)

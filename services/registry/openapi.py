@@ -2,46 +2,32 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from aiohttp import web
-from pydantic import BaseModel
-
 from services.registry.views import WithdrawRequest
-from shared import json_response, operational_paths, operator_security_scheme
-from shared._problems import PROBLEM_SCHEMA
+from shared import (
+    body_doc,
+    component_schemas,
+    document_view,
+    json_response_doc,
+    openapi_document,
+    problem_doc,
+    ref,
+)
 from shared.domain import Activity, ActivityFields
 
-_REF = "#/components/schemas/{model}"
+__all__ = ["document", "openapi_view"]
 
 
-def _schemas(*models: type[BaseModel]) -> dict[str, Any]:
-    schemas: dict[str, Any] = {}
-    for model in models:
-        schema = model.model_json_schema(ref_template=_REF)
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
-    return schemas
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}},
-    }
-
-
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": _REF.format(model=ref)}}},
-    }
+def _json(name: str, description: str) -> dict[str, Any]:
+    return json_response_doc(description, ref(name))
 
 
 def _op(summary: str, scope: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     errors = {
-        "401": _problem("No valid API key"),
-        "403": _problem(f"The key lacks the '{scope}' scope"),
+        "401": problem_doc("No valid API key"),
+        "403": problem_doc(f"The key lacks the '{scope}' scope"),
     }
     return {
         "summary": summary,
@@ -87,47 +73,37 @@ FILTERS = [
 ]
 
 
-def build_openapi() -> dict[str, Any]:
-    schemas = _schemas(ActivityFields, Activity, WithdrawRequest)
-    schemas["Problem"] = PROBLEM_SCHEMA
+@cache
+def document() -> dict[str, Any]:
+    """The document (built once per process; it depends on code only)."""
+    schemas = component_schemas(ActivityFields, Activity, WithdrawRequest)
     schemas["ActivityPage"] = {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": {"$ref": _REF.format(model="Activity")}},
+            "items": {"type": "array", "items": ref("Activity")},
             "next_cursor": {"type": ["string", "null"]},
         },
     }
-    body = {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": _REF.format(model="ActivityFields")}}},
-    }
+    body = body_doc(ref("ActivityFields"))
     one = _json("Activity", "The activity (with ETag)")
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "ta-bridge registry",
-            "version": "1.0.0",
-            "description": "The system of record for WIPO technical-assistance activities.",
+    return openapi_document(
+        title="ta-bridge registry",
+        description="The system of record for WIPO technical-assistance activities.",
+        server="http://127.0.0.1:8081",
+        schemas=schemas,
+        security_schemes={
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "API key with scopes read, write or admin",
+            }
         },
-        "servers": [{"url": "http://127.0.0.1:8081"}],
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "apiKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "API key with scopes read, write or admin",
-                },
-                **operator_security_scheme(),
-            },
-        },
-        "paths": {
-            **operational_paths(),
+        paths={
             "/v1/activities": {
                 "post": _op(
                     "Register an activity",
                     "write",
-                    {"201": one, "422": _problem("Invalid fields, with a JSON pointer each")},
+                    {"201": one, "422": problem_doc("Invalid fields, with a JSON pointer each")},
                     requestBody=body,
                     parameters=[
                         {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
@@ -147,7 +123,7 @@ def build_openapi() -> dict[str, Any]:
                     {
                         "200": one,
                         "304": {"description": "Not modified"},
-                        "404": _problem("Unknown id"),
+                        "404": problem_doc("Unknown id"),
                     },
                     parameters=[ID],
                 ),
@@ -156,8 +132,8 @@ def build_openapi() -> dict[str, Any]:
                     "write",
                     {
                         "200": one,
-                        "412": _problem("Stale If-Match"),
-                        "428": _problem("If-Match missing"),
+                        "412": problem_doc("Stale If-Match"),
+                        "428": problem_doc("If-Match missing"),
                     },
                     parameters=[ID, IF_MATCH],
                     requestBody=body,
@@ -165,7 +141,7 @@ def build_openapi() -> dict[str, Any]:
                 "patch": _op(
                     "Update with a JSON merge patch",
                     "write",
-                    {"200": one, "412": _problem("Stale If-Match")},
+                    {"200": one, "412": problem_doc("Stale If-Match")},
                     parameters=[ID, IF_MATCH],
                     requestBody={
                         "required": True,
@@ -177,15 +153,11 @@ def build_openapi() -> dict[str, Any]:
                 "post": _op(
                     "Withdraw an activity",
                     "write",
-                    {"200": one, "409": _problem("Already withdrawn")},
+                    {"200": one, "409": problem_doc("Already withdrawn")},
                     parameters=[ID, IF_MATCH],
                     requestBody={
                         "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": _REF.format(model="WithdrawRequest")}
-                            }
-                        },
+                        "content": {"application/json": {"schema": ref("WithdrawRequest")}},
                     },
                 ),
             },
@@ -241,8 +213,7 @@ def build_openapi() -> dict[str, Any]:
                 )
             },
         },
-    }
+    )
 
 
-async def openapi_view(request: web.Request) -> web.Response:
-    return json_response(build_openapi())
+openapi_view = document_view(document)

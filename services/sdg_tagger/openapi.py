@@ -5,89 +5,50 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aiohttp import web
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode
-
 from services.sdg_tagger.result import TagResult
 from services.sdg_tagger.views import TagRequest
-from shared import json_response, operational_paths, operator_security_scheme
-from shared._problems import PROBLEM_SCHEMA
+from shared import (
+    body_doc,
+    component_schemas,
+    document_view,
+    json_response_doc,
+    openapi_document,
+    problem_doc,
+    ref,
+)
 
-__all__ = ["openapi_document", "openapi_view"]
-
-_REF = "#/components/schemas/{model}"
-
-
-def _schemas(*models: tuple[type[BaseModel], JsonSchemaMode]) -> dict[str, Any]:
-    schemas: dict[str, Any] = {}
-    for model, mode in models:
-        schema = model.model_json_schema(ref_template=_REF, mode=mode)
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
-    return schemas
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
+__all__ = ["document", "openapi_view"]
 
 
 @cache
-def openapi_document() -> dict[str, Any]:
+def document() -> dict[str, Any]:
     """The document (built once per process; it depends on code only)."""
-    schemas = _schemas((TagRequest, "validation"), (TagResult, "serialization"))
-    schemas["Problem"] = PROBLEM_SCHEMA
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "ta-bridge sdg-tagger",
-            "version": "1.0.0",
-            "description": "Previews the SDG goals and targets the tagger assigns to a text, "
-            "with a score and the evidence for each. Curated tags, when given, win.",
+    tag = {
+        "operationId": "previewTags",
+        "security": [{"operatorKey": []}],
+        "summary": "Tag a text (preview; nothing is stored or emitted)",
+        "requestBody": body_doc(ref("TagRequest")),
+        "responses": {
+            "200": json_response_doc(
+                "The tags, decided ones first. `outcome` is "
+                "tagged, knowledge_only, unsupported_language or empty.",
+                ref("TagResult"),
+            ),
+            "400": problem_doc("Malformed JSON"),
+            "401": problem_doc("No operator key"),
+            "413": problem_doc("Body larger than the limit"),
+            "415": problem_doc("Not application/json"),
+            "422": problem_doc("Invalid fields, each with a JSON pointer"),
         },
-        "servers": [{"url": "http://127.0.0.1:8084"}],
-        "paths": {
-            **operational_paths(),
-            "/v1/tag": {
-                "post": {
-                    "operationId": "previewTags",
-                    "security": [{"operatorKey": []}],
-                    "summary": "Tag a text (preview; nothing is stored or emitted)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/TagRequest"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "The tags, decided ones first. `outcome` is "
-                            "tagged, knowledge_only, unsupported_language or empty.",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/TagResult"}
-                                }
-                            },
-                        },
-                        "400": _problem("Malformed JSON"),
-                        "401": _problem("No operator key"),
-                        "413": _problem("Body larger than the limit"),
-                        "415": _problem("Not application/json"),
-                        "422": _problem("Invalid fields, each with a JSON pointer"),
-                    },
-                }
-            },
-        },
-        "components": {"schemas": schemas, "securitySchemes": operator_security_scheme()},
     }
+    return openapi_document(
+        title="ta-bridge sdg-tagger",
+        description="Previews the SDG goals and targets the tagger assigns to a text, "
+        "with a score and the evidence for each. Curated tags, when given, win.",
+        server="http://127.0.0.1:8084",
+        paths={"/v1/tag": {"post": tag}},
+        schemas=component_schemas((TagRequest, "validation"), (TagResult, "serialization")),
+    )
 
 
-async def openapi_view(request: web.Request) -> web.Response:
-    return json_response(openapi_document())
+openapi_view = document_view(document)

@@ -17,12 +17,13 @@ from services.partner_feed.app import create_app as feed_app
 from services.partner_feed.openapi import document as feed_doc
 from services.partner_feed.settings import FeedSettings
 from services.registry.app import create_app as registry_app
-from services.registry.openapi import build_openapi as registry_doc
+from services.registry.openapi import document as registry_doc
 from services.registry.settings import RegistrySettings
 from services.sdg_tagger.app import create_app as tagger_app
-from services.sdg_tagger.openapi import openapi_document as tagger_doc
+from services.sdg_tagger.openapi import document as tagger_doc
 from services.sdg_tagger.settings import TaggerSettings
 from shared import MemoryTransport, load_settings
+from shared._problems import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA
 
 # The document itself is the one route a document need not describe.
 _UNDOCUMENTED = {("GET", "/openapi.json")}
@@ -94,3 +95,27 @@ def test_every_route_is_documented_and_every_documented_path_is_served(
     assert undocumented == set(), "served but not documented"
     assert unserved == set(), "documented but not served"
     assert {"/healthz", "/readyz", "/metrics", "/v1/status"} <= {p for _, p in documented}
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_error_response_is_the_one_shared_problem_schema(service: str) -> None:
+    _, document = SERVICES[service]
+    doc = document()
+    assert doc["components"]["schemas"]["Problem"] == PROBLEM_SCHEMA
+    assert "operatorKey" in doc["components"]["securitySchemes"]
+    errors = [
+        response
+        for item in doc["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for status, response in operation.get("responses", {}).items()
+        if status.startswith(("4", "5")) and "content" in response
+    ]
+    assert errors, "the document describes its error answers"
+    for response in errors:
+        content = response["content"]
+        assert set(content) <= {PROBLEM_CONTENT_TYPE, "application/json"}
+        if PROBLEM_CONTENT_TYPE in content:
+            assert content[PROBLEM_CONTENT_TYPE]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
