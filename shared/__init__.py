@@ -26,6 +26,7 @@ from shared._errors import (
     RetryableError,
     SettingsError,
     TaBridgeError,
+    Unauthenticated,
 )
 from shared._event_model import Event, EventCatalog, Upcaster, faults_of, split_type
 from shared._http import (
@@ -186,6 +187,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "TransportOffsetReader",
+    "Unauthenticated",
     "Upcaster",
     "add_status_route",
     "bearer_key",

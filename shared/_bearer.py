@@ -11,18 +11,15 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from shared._errors import TaBridgeError
+from shared._errors import Unauthenticated
 
 #: Longer than any key ta-bridge issues (43 characters); anything longer is refused
 #: before it is hashed or looked up.
 MAX_KEY_CHARS = 512
 
 
-class MalformedCredentials(TaBridgeError):
+class MalformedCredentials(Unauthenticated):
     """An `Authorization` header that is not `Bearer <key>` (other scheme, no key, over-long)."""
-
-    code = "unauthenticated"
-    http_status = 401
 
 
 def bearer_key(authorization: str | None) -> str | None:

@@ -4,6 +4,7 @@ TaBridgeError
 ├── InvalidInput            bad data from outside: HTTP 400/422, or the DLQ for an event
 │   ├── InvalidQuery        a query parameter that cannot be used: HTTP 400
 │   └── InvalidEvent        an event that cannot be decoded or does not validate
+├── Unauthenticated         HTTP 401: no, malformed, unknown or revoked credentials
 ├── NotFound                HTTP 404
 ├── Conflict                HTTP 409 / 412
 ├── RetryableError          a passing failure (broker, database, remote): try again later
@@ -36,6 +37,8 @@ class TaBridgeError(Exception):
 
     code = "error"
     http_status: int | None = None
+    #: The problem title the HTTP layer answers with, when the class wants its own.
+    title: str | None = None
 
 
 class InvalidInput(TaBridgeError):
@@ -61,6 +64,13 @@ class InvalidEvent(InvalidInput):
     """An event that cannot be read: bad envelope, unknown version, body that fails its model."""
 
     code = "invalid_event"
+
+
+class Unauthenticated(TaBridgeError):
+    """The caller presented no usable credentials (HTTP 401 with `WWW-Authenticate`)."""
+
+    code = "unauthenticated"
+    http_status = 401
 
 
 class NotFound(TaBridgeError):

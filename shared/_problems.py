@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from shared._errors import Conflict, Fault, InvalidInput, NotFound, TaBridgeError
+from shared._errors import Conflict, Fault, InvalidInput, NotFound, TaBridgeError, Unauthenticated
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -128,12 +128,22 @@ def problem_from_error(error: TaBridgeError) -> ProblemError:
         # A plain InvalidInput is a validation failure like any other; subclasses that
         # name a more precise fault keep their own code.
         code = VALIDATION_FAILED if error.code == InvalidInput.code else error.code
-        return ProblemError(status, code, "Validation failed", error.message, faults=error.faults)
+        title = error.title or "Validation failed"
+        return ProblemError(status, code, title, error.message, faults=error.faults)
+    if isinstance(error, Unauthenticated):
+        return ProblemError(
+            401,
+            error.code,
+            error.title or "Authentication required",
+            str(error),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if isinstance(error, NotFound):
-        return ProblemError(error.http_status or 404, error.code, "Not found", str(error))
+        title = error.title or "Not found"
+        return ProblemError(error.http_status or 404, error.code, title, str(error))
     if isinstance(error, Conflict):
         status = error.http_status or 409
-        title = "Precondition failed" if status == 412 else "Conflict"
+        title = error.title or ("Precondition failed" if status == 412 else "Conflict")
         return ProblemError(status, error.code, title, str(error))
     return ProblemError(500, "internal_error", "Internal error", "the error was logged")
 

@@ -18,7 +18,7 @@ from .payloads import (
     parse,
     subscription_json,
 )
-from .problems import json_body, problem_responses
+from .problems import json_body
 from .subscriptions import Partner, SubscriptionStatus
 
 MANAGER = web.AppKey("notifier_subscriptions", SubscriptionManager)
@@ -63,7 +63,6 @@ def _limit(request: web.Request, default: int = 100) -> int:
     return int(raw)
 
 
-@problem_responses
 async def create(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     body = parse(CreateBody, await json_body(request))
@@ -81,7 +80,6 @@ async def create(request: web.Request) -> web.StreamResponse:
     )
 
 
-@problem_responses
 async def list_subscriptions(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     limit = _limit(request)
@@ -94,14 +92,12 @@ async def list_subscriptions(request: web.Request) -> web.StreamResponse:
     )
 
 
-@problem_responses
 async def get_subscription(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     subscription = await request.app[MANAGER].get(partner, request.match_info["id"])
     return web.json_response(subscription_json(subscription))
 
 
-@problem_responses
 async def patch_subscription(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     # Ownership first: another partner's subscription is a 404 whatever the body holds.
@@ -119,14 +115,12 @@ async def patch_subscription(request: web.Request) -> web.StreamResponse:
     return web.json_response(subscription_json(subscription))
 
 
-@problem_responses
 async def delete_subscription(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     await request.app[MANAGER].delete(partner, request.match_info["id"])
     return web.Response(status=204)
 
 
-@problem_responses
 async def rotate_secret(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     await request.app[MANAGER].get(partner, request.match_info["id"])
@@ -138,7 +132,6 @@ async def rotate_secret(request: web.Request) -> web.StreamResponse:
     return web.json_response(subscription_json(subscription, with_secret=True))
 
 
-@problem_responses
 async def list_attempts(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     attempts = await request.app[MANAGER].attempts(
@@ -150,7 +143,6 @@ async def list_attempts(request: web.Request) -> web.StreamResponse:
     return web.json_response({"items": [attempt_json(a) for a in attempts]})
 
 
-@problem_responses
 async def redrive(request: web.Request) -> web.StreamResponse:
     partner = await _partner(request)
     await request.app[MANAGER].get(partner, request.match_info["id"])

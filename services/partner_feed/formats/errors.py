@@ -1,9 +1,10 @@
 """Typed errors for partner-feed input, each carrying a machine code and a location.
 
 The tree, by what the caller does with it (all end up as 400/422 problem details or as a
-fatal entry in an ingest report)::
+fatal entry in an ingest report). It is a branch of the shared tree: ``InputFault`` is a
+``shared.InvalidInput`` whose one fault is where in the file it was found::
 
-    InvalidInput                  base: ``code``, ``message``, ``location``
+    InputFault                    base: ``code``, ``message``, ``location``
     ├── InputTooLarge             raw or decompressed size over the limit
     │   └── DecompressionBomb     gzip ratio over the limit
     ├── InvalidEncoding           bytes that are not valid UTF-8
@@ -19,6 +20,8 @@ fatal entry in an ingest report)::
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+
+from shared import Fault, InvalidInput
 
 
 class Location(BaseModel):
@@ -41,18 +44,18 @@ class Location(BaseModel):
         return ", ".join(parts) or "unknown location"
 
 
-class InvalidInput(Exception):
-    """Base of every input fault: bad input, never a bug or an outage."""
+class InputFault(InvalidInput):
+    """Base of every fault in a partner file: bad input, never a bug or an outage."""
 
     code = "invalid-input"
 
     def __init__(self, message: str, location: Location | None = None) -> None:
-        self.message = message
         self.location = location or Location()
-        super().__init__(f"{message} ({self.location})")
+        super().__init__(message, [Fault(self.location.path or "", message, self.code)])
+        self.args = (f"{message} ({self.location})",)
 
 
-class InputTooLarge(InvalidInput):
+class InputTooLarge(InputFault):
     code = "input-too-large"
 
 
@@ -60,33 +63,33 @@ class DecompressionBomb(InputTooLarge):
     code = "decompression-bomb"
 
 
-class InvalidEncoding(InvalidInput):
+class InvalidEncoding(InputFault):
     code = "invalid-encoding"
 
 
-class MalformedInput(InvalidInput):
+class MalformedInput(InputFault):
     code = "malformed-input"
 
 
-class ForbiddenDeclaration(InvalidInput):
+class ForbiddenDeclaration(InputFault):
     code = "forbidden-declaration"
 
 
-class WrongRootElement(InvalidInput):
+class WrongRootElement(InputFault):
     code = "wrong-root-element"
 
 
-class UnsupportedVersion(InvalidInput):
+class UnsupportedVersion(InputFault):
     code = "unsupported-version"
 
 
-class NestingTooDeep(InvalidInput):
+class NestingTooDeep(InputFault):
     code = "nesting-too-deep"
 
 
-class FieldTooLarge(InvalidInput):
+class FieldTooLarge(InputFault):
     code = "field-too-large"
 
 
-class WrongType(InvalidInput):
+class WrongType(InputFault):
     code = "wrong-type"

@@ -22,7 +22,7 @@ from services.partner_feed.validation.verdict import Candidate
 def read_iati(
     source: ByteSource, *, partner_id: str, limits: Limits, today: date
 ) -> Iterator[Candidate]:
-    """One candidate per ``iati-activity``; raises :class:`InvalidInput` on a fatal fault
+    """One candidate per ``iati-activity``; raises :class:`InputFault` on a fatal fault
     after yielding every activity completed before it.
 
     2.0x activities are checked against the 2.03 schema and the IATI Standard Ruleset (the

@@ -18,9 +18,9 @@ from lxml import etree
 
 from services.partner_feed.formats.errors import (
     ForbiddenDeclaration,
+    InputFault,
     InputTooLarge,
     InvalidEncoding,
-    InvalidInput,
     Location,
     MalformedInput,
     WrongRootElement,
@@ -48,7 +48,7 @@ class ActivityElement:
 def iter_activities(source: ByteSource, limits: Limits | None = None) -> Iterator[ActivityElement]:
     """Yield each ``iati-activity`` of an ``iati-activities`` document, in order.
 
-    Raises a subclass of :class:`InvalidInput` (with line and column) for a fatal fault:
+    Raises a subclass of :class:`InputFault` (with line and column) for a fatal fault:
     declarations, invalid encoding, malformed or truncated XML, a wrong root element, or
     limits exceeded. Every activity completed before the fault has already been yielded.
     """
@@ -203,7 +203,7 @@ def _strip_markup(prolog: bytes) -> bytes:
     return re.sub(rb"<\?.*?\?>", b"", prolog, flags=re.DOTALL)
 
 
-def _translate(exc: Any) -> InvalidInput:
+def _translate(exc: Any) -> InputFault:
     line, column = exc.position if exc.position else (exc.lineno, None)
     location = Location(line=line, column=column)
     message = str(exc.msg) if getattr(exc, "msg", None) else str(exc)

@@ -7,7 +7,7 @@ Usage::
         ...
     run.report                     # counts, top findings, the fatal error if any
 
-Iterating never raises :class:`InvalidInput`: a fatal fault ends the stream and is recorded
+Iterating never raises :class:`InputFault`: a fatal fault ends the stream and is recorded
 in ``run.report.fatal``; outcomes already yielded stay valid.
 """
 
@@ -19,7 +19,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from services.partner_feed.formats.errors import InvalidInput, Location
+from services.partner_feed.formats.errors import InputFault, Location
 from services.partner_feed.formats.iati_ingest import read_iati
 from services.partner_feed.formats.record import SourceFormat
 from services.partner_feed.formats.regional import RegionalMapping, read_regional
@@ -82,7 +82,7 @@ class IngestRun:
                     self._quarantined += 1
                 self._codes.update(f.code for f in outcome.findings)
                 yield outcome
-        except InvalidInput as exc:
+        except InputFault as exc:
             self._fatal = FatalError(code=exc.code, message=exc.message, location=exc.location)
 
     @property

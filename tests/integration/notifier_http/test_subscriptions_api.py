@@ -7,14 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
 from standardwebhooks import Webhook
 
 from services.notifier.management import SubscriptionManager
 from services.notifier.partners import hash_api_key
 from services.notifier.subscriptions import Partner
 from services.notifier.views import add_subscription_routes
+from shared import create_base_app
 
 from .conftest import COMMUNITIES, FakeResolver, Harness, Receiver, Receivers, event
 
@@ -31,7 +34,10 @@ async def api(
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     await harness.store.add_partner(Partner("pa", "Partner A"), key_hashes=[hash_api_key(KEY_A)])
     await harness.store.add_partner(Partner("pb", "Partner B"), key_hashes=[hash_api_key(KEY_B)])
-    app = web.Application()
+    # The views raise the notifier's errors; the base app answers them as problems.
+    app = create_base_app(
+        service="notifier", logger=structlog.get_logger(), registry=CollectorRegistry()
+    )
     manager = SubscriptionManager(
         store=harness.store,
         dispatcher=harness.dispatcher,
