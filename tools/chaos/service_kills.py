@@ -27,7 +27,7 @@ ORDER = ("notifier", "partner-feed", "sdg-tagger", "registry")
 async def run(system: System, *, quick: bool = False) -> Tally:
     tally = Tally("service-kills")
     rounds = int(figure("CHAOS_SERVICE_KILLS", 20, 1, is_quick=quick))
-    total = int(figure("CHAOS_SERVICE_CHANGES", 20_000, 400, is_quick=quick))
+    total = int(figure("CHAOS_SERVICE_CHANGES", 8_000, 400, is_quick=quick))
     flow = await open_flow(system, "service-kills", tally)
     load = flow.load(total)
     before = {name: len(system.stack.supervisor(name).restarts) for name in ORDER}
