@@ -155,7 +155,7 @@ async def session(
     stack = Stack(
         config,
         restart=settings.restart_policy(),
-        on_restart=lambda restart: console.detail(f"restarting {restart.describe()}"),
+        on_restart=lambda restart: console.detail(f"restarted: {restart.describe()}"),
     )
     registry_env = build_env(config, stack.spec("registry"))
     applying = asyncio.create_task(apply_topics(config), name="topics")  # meanwhile: the key

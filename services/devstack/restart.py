@@ -101,7 +101,7 @@ class Supervisor:
             ran_for = time.monotonic() - started
             delay = self._backoff.after_exit(ran_for)
             restart = Restart(self.child.name, status, ran_for, delay, len(self.restarts) + 1)
-            LOG.warning("restarting %s", restart.describe())
+            LOG.warning("restarting: %s", restart.describe())
             await asyncio.sleep(delay)
             await self.child.start()
             started = time.monotonic()
