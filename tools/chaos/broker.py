@@ -3,8 +3,10 @@
 `broker-kills` SIGKILLs it and starts it again on its data; `cluster` starts it again on
 fresh storage. The suite never does either to a broker it did not start: when a selected
 scenario needs to, `python -m tools.chaos` starts this one on free ports (or
-`CHAOS_KAFKA_PORT`) with its data in `CHAOS_BROKER_DATA_DIR` (default: under `var/`), and
-stops it at the end. Jars come from `KAFKA_CACHE_DIR` as kafka.sh resolves them.
+`CHAOS_KAFKA_PORT`; better below 32768, outside the kernel's ephemeral range, where no
+client's outgoing connection can hold it while the broker is down) with its data in
+`CHAOS_BROKER_DATA_DIR` (default: under `var/`), and stops it at the end. Jars come from
+`KAFKA_CACHE_DIR` as kafka.sh resolves them.
 """
 
 from __future__ import annotations
@@ -66,9 +68,18 @@ class OwnBroker:
 
     async def start(self, *, keep_data: bool = True) -> None:
         """Start (on its existing data unless `keep_data` is False); ready when it returns."""
-        await self._port_free()
         started = time.monotonic()
-        await self._script("start", keep_data=keep_data)
+        for attempt in range(1, 6):
+            await self._port_free()
+            try:
+                await self._script("start", keep_data=keep_data)
+                break
+            except RuntimeError as exc:
+                # A client's outgoing connection may hold the port for a moment when it
+                # lies in the kernel's ephemeral range (e.g. CHAOS_KAFKA_PORT=39092).
+                if "Address already in use" not in str(exc) or attempt == 5:
+                    raise
+                await asyncio.sleep(attempt)
         self.restart_seconds.append(time.monotonic() - started)
 
     async def stop(self) -> None:
