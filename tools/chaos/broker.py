@@ -45,6 +45,9 @@ class OwnBroker:
             "KAFKA_PORT": str(port),
             "KAFKA_CONTROLLER_PORT": str(controller),
             "KAFKA_DATA_DIR": str(self.data_dir),
+            # A restart on a loaded machine (recovering its logs after SIGKILL) can take
+            # longer than kafka.sh's default 90 s.
+            "KAFKA_START_TIMEOUT": os.environ.get("KAFKA_START_TIMEOUT", "300"),
             # C1 only: a broker that is restarted 20 times spends its life starting up.
             "KAFKA_JVM_OPTS": os.environ.get("KAFKA_JVM_OPTS", "-XX:TieredStopAtLevel=1"),
         }
