@@ -15,7 +15,7 @@ help:
 	@echo "make reset  - forget what make run kept (var/run: stores, logs, broker data)"
 	@echo "make test   - lint, type-check, contract check and the whole test suite"
 	@echo "make bench  - every benchmark (bench-transport, bench-registry, ...)"
-	@echo "make chaos  - hostile inputs, SSRF and the auth matrix against the real stack"
+	@echo "make chaos  - kills, outages, hostile inputs, SSRF and auth against the real stack"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -100,10 +100,11 @@ reset:
 	@echo "==> var/run removed: the next make run starts afresh (.venv kept)"
 
 # Faults against the real stack; one `CHAOS <scenario> ...` line each and a total.
-# CHAOS_SCENARIOS narrows it (e.g. `make chaos CHAOS_SCENARIOS=ssrf`).
+# CHAOS_SCENARIOS narrows it (e.g. `make chaos CHAOS_SCENARIOS=ssrf`). It starts a broker
+# of its own (free ports): broker-kills and cluster kill and wipe it.
 CHAOS_SCENARIOS ?= all
 chaos: venv
-	bash tools/with_kafka.sh $(BIN)/python -m tools.chaos $(CHAOS_SCENARIOS)
+	$(BIN)/python -m tools.chaos $(CHAOS_SCENARIOS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

@@ -8,6 +8,8 @@ the demo: a registry admin key, a webhook receiver on a free loopback port subsc
 the EAC at the notifier, the demo activities, a partner import of the shipped files, and one
 traced change. Then it prints where to look, and one line per verified webhook.
 
+A service that crashes is started again after a backoff (0.5 s doubling to 30 s, reset
+after 10 s of stable running; `TABRIDGE_RESTART_*`), and each restart is printed.
 SIGINT, SIGTERM or SIGHUP stops everything in reverse order within
 `TABRIDGE_STOP_DEADLINE` seconds, and so does a parent that is stopping (`make` sent a
 signal on its own, the terminal closed): see `services.devstack.parent`. State persists
@@ -150,7 +152,11 @@ async def session(
         state / "feed-partners.json",
     )
     config = stack_config(settings, broker=broker, receiver=receiver, env=env, partners=partners)
-    stack = Stack(config)
+    stack = Stack(
+        config,
+        restart=settings.restart_policy(),
+        on_restart=lambda restart: console.detail(f"restarted: {restart.describe()}"),
+    )
     registry_env = build_env(config, stack.spec("registry"))
     applying = asyncio.create_task(apply_topics(config), name="topics")  # meanwhile: the key
     try:
@@ -192,7 +198,10 @@ async def session(
         )
     )
     name = await stack.watch()
-    raise StackError(f"{name} exited on its own; see {_shown(config.log_path(stack.spec(name)))}")
+    raise StackError(
+        f"{name} exited on its own and could not be restarted; "
+        f"see {_shown(config.log_path(stack.spec(name)))}"
+    )
 
 
 async def _stop_stack(stack: Stack, console: Console, deadline: float) -> None:

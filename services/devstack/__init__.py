@@ -5,6 +5,7 @@ Public surface (everything else in this package is private to it):
 - `ServiceSpec`, `SERVICES` — how each service is started and configured;
 - `StackConfig`, `build_env`, `caller_env` — the environment each child gets;
 - `Stack` — starts the children, waits on `/readyz`, stops them in reverse order;
+- `RestartPolicy`, `Restart` — restart-on-crash with exponential backoff under a `Stack`;
 - `Broker`, `ensure_broker` — a Kafka broker that answers, started locally if needed;
 - `apply_topics` — the topic definitions applied to it (`tools.topics`, when present);
 - `WebhookReceiver`, `Delivery`, `verify_signature` — a signed-webhook receiver on loopback;
@@ -16,6 +17,7 @@ from services.devstack.config import StackConfig, build_env, caller_env
 from services.devstack.errors import StackError
 from services.devstack.ports import free_port
 from services.devstack.receiver import Delivery, WebhookReceiver, verify_signature
+from services.devstack.restart import Restart, RestartPolicy
 from services.devstack.specs import SERVICES, ServiceSpec
 from services.devstack.stack import Stack
 from services.devstack.topics import TopicsOutcome, apply_topics
@@ -24,6 +26,8 @@ __all__ = [
     "SERVICES",
     "Broker",
     "Delivery",
+    "Restart",
+    "RestartPolicy",
     "ServiceSpec",
     "Stack",
     "StackConfig",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.devstack.restart import RestartPolicy
 from shared import CommonSettings
 
 
@@ -36,6 +37,28 @@ class RunSettings(CommonSettings):
     stop_deadline_seconds: float = Field(
         default=60.0, gt=0, validation_alias="TABRIDGE_STOP_DEADLINE"
     )
+
+    restart_initial_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="Backoff before the first restart of a crashed service (doubles per crash).",
+        validation_alias="TABRIDGE_RESTART_INITIAL",
+    )
+    restart_cap_seconds: float = Field(default=30.0, gt=0, validation_alias="TABRIDGE_RESTART_CAP")
+    restart_reset_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A service that ran this long before crashing restarts after the "
+        "initial backoff again.",
+        validation_alias="TABRIDGE_RESTART_RESET",
+    )
+
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(
+            initial=self.restart_initial_seconds,
+            cap=max(self.restart_cap_seconds, self.restart_initial_seconds),
+            reset_after=self.restart_reset_seconds,
+        )
 
     def dev_allowlist(self) -> list[str]:
         return [entry.strip() for entry in self.dev_webhook_allowlist.split(",") if entry.strip()]

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -14,6 +15,7 @@ from services.devstack.errors import StackError
 from services.devstack.ports import answers
 from services.devstack.process import ChildProcess
 from services.devstack.readiness import wait_ready
+from services.devstack.restart import OnRestart, RestartPolicy, Supervisor
 from services.devstack.specs import SERVICES, ServiceSpec
 
 
@@ -25,12 +27,27 @@ class Stack:
     answers 200; if any fails, the ones started are stopped before StackError propagates.
     `stop()` stops them one by one in reverse order, sharing one deadline. Used as an async
     context manager, the stack is started on entry and stopped on exit.
+
+    With a `restart` policy, a child that exits on its own once the stack is up is started
+    again after a backoff (`services.devstack.restart`); `on_restart` hears of each restart,
+    and `supervisor(name)` counts them. `stop()` ends the supervision before it stops the
+    children, so a stopped child is never restarted.
     """
 
-    def __init__(self, config: StackConfig, specs: Sequence[ServiceSpec] = SERVICES) -> None:
+    def __init__(
+        self,
+        config: StackConfig,
+        specs: Sequence[ServiceSpec] = SERVICES,
+        *,
+        restart: RestartPolicy | None = None,
+        on_restart: OnRestart | None = None,
+    ) -> None:
         self.config = config
         self.specs = tuple(specs)
         self._children: dict[str, ChildProcess] = {}
+        self._restart = restart
+        self._on_restart = on_restart
+        self._supervisors: dict[str, tuple[Supervisor, asyncio.Task[None]]] = {}
 
     def spec(self, name: str) -> ServiceSpec:
         for spec in self.specs:
@@ -44,6 +61,10 @@ class Stack:
 
     def child(self, name: str) -> ChildProcess:
         return self._children[name]
+
+    def supervisor(self, name: str) -> Supervisor:
+        """The supervisor restarting `name` (KeyError without a restart policy)."""
+        return self._supervisors[name][0]
 
     async def start(self, *, ready_timeout: float = 120.0) -> None:
         """Spawn every service and wait until all are ready (StackError otherwise)."""
@@ -88,6 +109,11 @@ class Stack:
         except BaseException:
             await self.stop()
             raise
+        if self._restart is not None:
+            for name, child in self._children.items():
+                supervisor = Supervisor(child, self._restart, on_restart=self._on_restart)
+                task = asyncio.create_task(supervisor.run(), name=f"supervise:{name}")
+                self._supervisors[name] = (supervisor, task)
 
     async def stop(self, *, deadline: float = 60.0) -> dict[str, int | None]:
         """Stop every child, last started first, within `deadline` seconds in all.
@@ -96,6 +122,11 @@ class Stack:
         exit before SIGKILL. Returns each child's exit status (0 is a clean stop).
         """
         ends = time.monotonic() + deadline
+        supervising = [task for _, task in self._supervisors.values()]
+        self._supervisors.clear()
+        for task in supervising:
+            task.cancel()
+        await asyncio.gather(*supervising, return_exceptions=True)
         statuses: dict[str, int | None] = {}
         for spec in reversed(self.specs):
             child = self._children.pop(spec.name, None)
@@ -105,11 +136,20 @@ class Stack:
         return statuses
 
     async def watch(self) -> str:
-        """Block until a running child exits on its own; the name of the first to do so."""
-        waits = {
-            asyncio.create_task(child.wait(), name=f"watch:{name}"): name
-            for name, child in self._children.items()
-        }
+        """Block until a running child exits on its own; the name of the first to do so.
+
+        Under a restart policy, until a child can no longer be started again.
+        """
+        waits: dict[asyncio.Future[Any], str]
+        if self._supervisors:
+            waits = {
+                asyncio.ensure_future(asyncio.shield(task)): name
+                for name, (_, task) in self._supervisors.items()
+            }
+        else:
+            waits = {
+                asyncio.ensure_future(child.wait()): name for name, child in self._children.items()
+            }
         if not waits:
             raise StackError("the stack is not running")
         try:

@@ -7,6 +7,10 @@ lane's task (no dispatch loop to block). Lanes are independent:
 a slow or dead endpoint delays only its own lanes. HTTP concurrency is bounded twice: per
 subscription (acquired first, so a stuck endpoint's lanes wait without holding a global
 slot) and overall.
+
+When an endpoint that was failing answers 2xx again, the lanes of its subscription that
+are waiting out a retry delay try at once instead of sleeping on (a 10-minute outage
+would otherwise be followed by up to 30 minutes of waiting); each lane keeps its order.
 """
 
 from __future__ import annotations
@@ -141,6 +145,8 @@ class Dispatcher:
         #: Lanes whose task stopped with work left (paused, deleted, failed): the store
         #: holds more of them than memory, so a new delivery for one reloads the lane.
         self._stored_only: set[Lane] = set()
+        #: Per subscription: set (and replaced) when its failing endpoint answers again.
+        self._recovered: dict[str, asyncio.Event] = {}
         self._in_flight = _Slots(self._limits.max_in_flight)
         self._per_subscription: dict[str, _Slots] = {}
         self._closed = False
@@ -324,12 +330,29 @@ class Dispatcher:
         """Wait until ``head`` may be attempted; the subscription then, if still active."""
         current: Subscription | None = subscription
         if head.next_attempt_at > self._clock.now():
-            await self._clock.sleep_until(head.next_attempt_at)
+            await self._retry_wait(subscription.id, head)
             # The partner may have paused, changed or deleted it while we slept.
             current = await self._store.get_subscription(subscription.id)
         if current is None or current.status is not SubscriptionStatus.ACTIVE:
             return None
         return current
+
+    async def _retry_wait(self, subscription_id: str, head: Delivery) -> None:
+        """Sleep until ``head`` is due, or until its endpoint is seen answering again."""
+        recovered = self._recovered.setdefault(subscription_id, asyncio.Event())
+        sleeping = asyncio.ensure_future(self._clock.sleep_until(head.next_attempt_at))
+        waking = asyncio.ensure_future(recovered.wait())
+        try:
+            await asyncio.wait({sleeping, waking}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (sleeping, waking):
+                waiter.cancel()
+            await asyncio.gather(sleeping, waking, return_exceptions=True)
+
+    def _wake_retries(self, subscription_id: str) -> None:
+        event = self._recovered.pop(subscription_id, None)
+        if event is not None:
+            event.set()
 
     @staticmethod
     def _pop(state: _LaneState, head: Delivery) -> None:
@@ -375,6 +398,7 @@ class Dispatcher:
             if subscription.failing_since is not None:
                 await self._writer.flush()
                 await self._store.note_endpoint_success(subscription.id)
+                self._wake_retries(subscription.id)
             return
         updated = delivery_after(
             head,

@@ -1,8 +1,8 @@
 """Scenario `cluster`: the broker comes back with fresh storage (a rebuilt cluster).
 
-Needs a broker the suite may wipe: `CHAOS_BROKER_DATA_DIR` (its data directory) and
-`KAFKA_PORT` naming the broker `KAFKA_BOOTSTRAP_SERVERS` points at, managed with
-`deploy/kafka/kafka.sh`. Without them the scenario reports `skipped=1`.
+Needs a broker the suite may wipe: its own (`tools.chaos.broker`), which
+`python -m tools.chaos` starts when this scenario is selected. Without one it reports
+`skipped=1`.
 
 Before: activities are created and delivered. The broker is stopped, its storage removed,
 and it is started empty. After: more activities are created; every one acknowledged (201)
@@ -13,46 +13,15 @@ deadline (`stop_s` is the time the stack took to stop).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import shutil
 import time
 from collections import Counter
-from pathlib import Path
 
 from tools.chaos.cases import activity_doc
-from tools.chaos.stack import ADMIN_KEY, OPERATOR_KEY, ROOT, System
+from tools.chaos.stack import ADMIN_KEY, OPERATOR_KEY, System
 from tools.chaos.tally import Tally
 
 SERVICES = ("registry", "partner-feed", "notifier", "sdg-tagger")
-
-
-async def _port_free(port: int, within: float = 60.0) -> None:
-    """Wait until nothing accepts on `port` (the stopped broker has let go of it)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            return
-        writer.close()
-        await asyncio.sleep(0.5)
-    raise RuntimeError(f"port {port} still in use {within:.0f} s after the broker stopped")
-
-
-async def _kafka(action: str) -> None:
-    if action == "start":
-        await _port_free(int(os.environ["KAFKA_PORT"]))
-    proc = await asyncio.create_subprocess_exec(
-        "bash",
-        str(ROOT / "deploy" / "kafka" / "kafka.sh"),
-        action,
-        env={**os.environ, "KAFKA_DATA_DIR": os.environ["CHAOS_BROKER_DATA_DIR"]},
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    if await proc.wait() != 0:
-        raise RuntimeError(f"kafka.sh {action} failed")
 
 
 async def _create(system: System, count: int) -> list[str]:
@@ -92,7 +61,8 @@ async def _wait_delivered(system: System, ids: list[str], within: float) -> None
 
 async def run(system: System, *, quick: bool = False) -> Tally:
     tally = Tally("cluster")
-    if not os.environ.get("CHAOS_BROKER_DATA_DIR") or not os.environ.get("KAFKA_PORT"):
+    broker = system.broker
+    if broker is None:
         tally.extra["skipped"] = 1
         return tally
     partner = system.partners[0]
@@ -105,9 +75,9 @@ async def run(system: System, *, quick: bool = False) -> Tally:
     count = 10 if quick else 50
     before = await _create(system, count)
     await _wait_delivered(system, before, 120)
-    await _kafka("stop")
-    shutil.rmtree(Path(os.environ["CHAOS_BROKER_DATA_DIR"]), ignore_errors=True)
-    await _kafka("start")
+    await broker.stop()
+    broker.wipe()
+    await broker.start(keep_data=False)
     after = await _create(system, count)
     tally.cases = len(before) + len(after)
     await _wait_delivered(system, after, 180)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 TOTAL_KEYS = ("lost", "duplicated", "allowed", "server_errors")
@@ -20,7 +20,7 @@ class Tally:
     duplicated: int = 0
     allowed: int = 0
     server_errors: int = 0
-    extra: Counter[str] = field(default_factory=Counter)
+    extra: defaultdict[str, float] = field(default_factory=lambda: defaultdict(int))
     failures: list[str] = field(default_factory=list)
 
     def fail(self, kind: str, what: str) -> None:

@@ -58,3 +58,35 @@ async def test_pending_work_survives_a_restart(tmp_path: Path, receivers: Receiv
             assert await second.dispatcher.accept(event(2)) == []
     finally:
         await store.close()
+
+
+async def test_lanes_waiting_out_a_retry_try_at_once_when_the_endpoint_answers_again(
+    receivers: Receivers,
+) -> None:
+    up = asyncio.Event()
+
+    async def down_until_up(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=204 if up.is_set() else 503)
+
+    receiver = await receivers(down_until_up)
+    async with build_harness() as harness:
+        await harness.subscribe(receiver.url)
+        await harness.dispatcher.accept(event(1))
+        await harness.dispatcher.accept(event(2))  # behind event 1 in the same lane
+        await harness.metrics.wait_for("attempt.retry", 1)
+        async with asyncio.timeout(DEADLINE):
+            await harness.clock.wait_for_sleepers(1)
+        harness.clock.advance(5)  # the second attempt (5 s) fails too
+        await harness.metrics.wait_for("attempt.retry", 2)
+        async with asyncio.timeout(DEADLINE):
+            await harness.clock.wait_for_sleepers(1)
+        waiting_until = harness.clock.deadlines()[0]
+        assert waiting_until - harness.clock.now() == timedelta(minutes=5)
+        up.set()
+        # Another activity's first attempt finds the endpoint answering: the waiting lane
+        # goes at once, without the clock reaching its 5-minute retry, and in order.
+        await harness.dispatcher.accept(event(1, "act-2"))
+        got = await receiver.wait_for(3)
+        assert harness.clock.now() < waiting_until
+        lane = [r.event_id for r in got if r.subject == "act-1"]
+        assert lane == ["evt-act-1-1", "evt-act-1-2"]
