@@ -12,7 +12,8 @@
 Addresses come from `TABRIDGE_{REGISTRY,PARTNER_FEED,NOTIFIER,SDG_TAGGER}_URL` (default
 http://127.0.0.1:8081 … 8084), Kafka from `KAFKA_BOOTSTRAP_SERVERS`, spans from
 `TABRIDGE_TRACE_DIR` (default var/run/traces); flags override them. TIME is ISO 8601 or an
-age (`15m`, `2h`, `3d`). Topic names are taken as given (include any namespace).
+age (`15m`, `2h`, `3d`). Topic and group names are taken as given (include any namespace,
+as `/v1/status` shows them: `staging.notifier`).
 
 Exit codes: 0 all is well / done; 1 something needs attention, was not found or was
 refused (the message says which); 2 the command line or the settings are wrong.

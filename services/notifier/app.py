@@ -195,7 +195,7 @@ def _consumer(
         ns = settings.topic_namespace
         return ConsumerRunner(
             transport=DurableCommits(kafka, dispatcher.durable),
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
             catalog=build_catalog(),

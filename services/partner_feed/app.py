@@ -129,7 +129,7 @@ def _feed_consumer(
         ns = settings.topic_namespace
         return ConsumerRunner(
             transport=kafka,
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
             catalog=build_catalog(),

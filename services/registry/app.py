@@ -139,7 +139,7 @@ def create_app(
         router.route(SdgTagsAssigned, partial(handle_sdg_tags, table=app[COMPUTED]))
         return ConsumerRunner(
             transport=kafka,
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
             topics=[namespaced(SDG_TAGS, settings.topic_namespace)],
             router=router,
             catalog=catalog,

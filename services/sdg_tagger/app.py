@@ -114,7 +114,8 @@ def create_app(
 ) -> web.Application:
     """The whole process; nothing connects until the app starts.
 
-    `group_id` overrides the settings' consumer group (the replay uses a fresh one).
+    `group_id` replaces the settings' consumer group id, taken as given (the replay uses a
+    fresh one, already namespaced).
     Raises `ArtifactInvalid` when the packaged model cannot be loaded.
     """
     obs = observability or build_observability(SERVICE, settings)
@@ -139,7 +140,7 @@ def create_app(
             lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
-    group = group_id or settings.group_id
+    group = group_id or settings.namespaced_group(settings.group_id)
     app.cleanup_ctx.append(
         consumer_context(CONSUMER, activity_consumer(settings, obs, kafka, group_id=group))
     )
