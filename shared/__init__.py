@@ -5,7 +5,15 @@ Everything public is listed in `__all__`; modules starting with `_` are private.
 """
 
 from shared._consumer import ConsumerRunner
-from shared._dead_letter import DLQ_SUFFIX, dead_letter_headers, dlq_topic
+from shared._dead_letter import (
+    DLQ_SUFFIX,
+    RETRY_PREFIX,
+    dead_letter_headers,
+    dead_letter_topic,
+    dlq_topic,
+    redriven_headers,
+    retry_topic,
+)
 from shared._dedup import BatchDedupStore, DedupStore, MemoryDedup, SqliteDedup
 from shared._envelope import Envelope, new_event_id
 from shared._errors import (
@@ -108,6 +116,7 @@ __all__ = [
     "METRICS_REGISTRY",
     "OPERATOR_KEYS",
     "READINESS",
+    "RETRY_PREFIX",
     "TRACER",
     "BatchDedupStore",
     "BatchHandler",
@@ -180,6 +189,7 @@ __all__ = [
     "create_base_app",
     "current_traceparent",
     "dead_letter_headers",
+    "dead_letter_topic",
     "delivered",
     "dlq_depths",
     "dlq_topic",
@@ -200,7 +210,9 @@ __all__ = [
     "read_body",
     "read_json",
     "read_model",
+    "redriven_headers",
     "require_operator",
+    "retry_topic",
     "serve",
     "settle_heap",
     "split_type",

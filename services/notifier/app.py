@@ -29,6 +29,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    retry_topic,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -196,6 +197,7 @@ def _consumer(
         return ConsumerRunner(
             transport=DurableCommits(kafka, dispatcher.durable),
             group_id=settings.namespaced_group(settings.consumer_group),
+            retry_topic=retry_topic(settings.consumer_group, settings.topic_namespace),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
             catalog=build_catalog(),
@@ -232,7 +234,7 @@ def create_app(
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings, obs.logger))
-    app.cleanup_ctx.append(startup_topics(kafka, settings))
+    app.cleanup_ctx.append(startup_topics(kafka, settings, groups=[settings.consumer_group]))
     app.cleanup_ctx.append(_session(policy, resolver))
     app.cleanup_ctx.append(
         publisher_context(
