@@ -18,6 +18,7 @@ from aiohttp import web
 from shared._consumer import ConsumerRunner
 from shared._errors import DlqLimitExceeded
 from shared._http import LOGGER, READINESS
+from shared._parser_errors import ProblemAppRunner
 from shared._producer import EventPublisher
 from shared._transport import TopicSpec, Transport
 
@@ -155,13 +156,40 @@ def serve(
     os.umask(0o077)
     if isinstance(app, web.Application):
         app.on_startup.append(_settle_heap)
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        shutdown_timeout=shutdown_timeout,
-        keepalive_timeout=header_timeout,
-        print=None,
-        access_log=None,
+    # What `web.run_app` does, on a runner whose parser-level refusals are problems
+    # (`ProblemAppRunner`): SIGINT/SIGTERM raise GracefulExit out of the loop, the main
+    # task is cancelled, and its `finally` runs the runner's cleanup (the contexts).
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+        asyncio.run(
+            _serve(
+                app,
+                host=host,
+                port=port,
+                shutdown_timeout=shutdown_timeout,
+                keepalive_timeout=header_timeout,
+            )
+        )
+
+
+async def _serve(
+    app: web.Application | Awaitable[web.Application],
+    *,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    keepalive_timeout: float,
+) -> None:
+    application = app if isinstance(app, web.Application) else await app
+    runner = ProblemAppRunner(
+        application,
         handle_signals=True,
+        shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
+        access_log=None,
     )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
