@@ -158,17 +158,49 @@ def serve(
         app.on_startup.append(_settle_heap)
     # What `web.run_app` does, on a runner whose parser-level refusals are problems
     # (`ProblemAppRunner`): SIGINT/SIGTERM raise GracefulExit out of the loop, the main
-    # task is cancelled, and its `finally` runs the runner's cleanup (the contexts).
-    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
-        asyncio.run(
-            _serve(
-                app,
-                host=host,
-                port=port,
-                shutdown_timeout=shutdown_timeout,
-                keepalive_timeout=header_timeout,
-            )
+    # task is cancelled, and its `finally` runs the runner's cleanup (the contexts). Not
+    # `asyncio.run`: it would also wait, without a bound, for the default executor's
+    # threads (a DNS look-up that hangs), and shutdown must meet its deadline.
+    loop = asyncio.new_event_loop()
+    main = loop.create_task(
+        _serve(
+            app,
+            host=host,
+            port=port,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=header_timeout,
         )
+    )
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            if not main.done():
+                main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+        finally:
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {"message": "unhandled exception at shutdown", "exception": task.exception()}
+            )
 
 
 async def _serve(
