@@ -3,7 +3,7 @@
     ta-bridge status [--json]                     the four services in one table
     ta-bridge trace <trace-id | activity-id> [--all] [--json]
     ta-bridge dlq list <topic.dlq> [--since TIME] [--limit N] [--json]
-    ta-bridge dlq redrive <topic.dlq> [--since TIME] [--limit N] [--dry-run] [--json]
+    ta-bridge dlq redrive <topic.dlq> [--since TIME] [--limit N] [--group G] [--dry-run] [--json]
     ta-bridge replay --group G --topic T --since TIME [--dry-run] [--json]
     ta-bridge webhooks redrive <subscription-id> [--since TIME] [--key KEY] [--json]
     ta-bridge imports upload <file> --partner P [--format F] [--key KEY] [--json]
@@ -12,7 +12,8 @@
 Addresses come from `TABRIDGE_{REGISTRY,PARTNER_FEED,NOTIFIER,SDG_TAGGER}_URL` (default
 http://127.0.0.1:8081 … 8084), Kafka from `KAFKA_BOOTSTRAP_SERVERS`, spans from
 `TABRIDGE_TRACE_DIR` (default var/run/traces); flags override them. TIME is ISO 8601 or an
-age (`15m`, `2h`, `3d`). Topic names are taken as given (include any namespace).
+age (`15m`, `2h`, `3d`). Topic and group names are taken as given (include any namespace,
+as `/v1/status` shows them: `staging.notifier`).
 
 Exit codes: 0 all is well / done; 1 something needs attention, was not found or was
 refused (the message says which); 2 the command line or the settings are wrong.
@@ -95,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true")
         if action == "redrive":
             sub.add_argument("--dry-run", action="store_true", help="say what, write nothing")
+            sub.add_argument(
+                "--group",
+                help="only the dead letters of this consumer group (its id as /v1/status shows it)",
+            )
 
     replay = commands.add_parser("replay", help="reset a stopped group's offsets to a time")
     replay.add_argument("--group", required=True)
@@ -213,10 +218,13 @@ async def _dlq(args: argparse.Namespace, settings: OpsSettings) -> int:
         else:
             print(render_dead_letters(args.topic, letters))
         return 0
-    producer = KafkaTransport(bootstrap).producer(client_id="ta-bridge-redrive")
+    if args.group:
+        letters = [d for d in letters if d.header("dlq.consumer.group") == args.group]
+    kafka = KafkaTransport(bootstrap)
+    producer = kafka.producer(client_id="ta-bridge-redrive")
     await producer.start()
     try:
-        report = await redrive(letters, producer, dry_run=args.dry_run)
+        report = await redrive(letters, producer, cluster=kafka, dry_run=args.dry_run)
     finally:
         await producer.stop()
     if args.json:
@@ -229,7 +237,7 @@ async def _dlq(args: argparse.Namespace, settings: OpsSettings) -> int:
             n = sum(1 for _, t in report.redriven if t == target)
             print(f"  {n} to {target}")
         if report.merged:
-            print(f"  {len(report.merged)} merged: copies of a record redriven once for all groups")
+            print(f"  {len(report.merged)} merged: a group's copies of one record, redriven once")
         for letter, reason in report.skipped:
             print(f"  skipped {letter.partition}@{letter.offset}: {reason}")
     return 0 if not report.skipped else 1

@@ -12,7 +12,15 @@ from shared._bearer import (
     key_digest,
 )
 from shared._consumer import ConsumerRunner
-from shared._dead_letter import DLQ_SUFFIX, dead_letter_headers, dlq_topic
+from shared._dead_letter import (
+    DLQ_SUFFIX,
+    RETRY_PREFIX,
+    dead_letter_headers,
+    dead_letter_topic,
+    dlq_topic,
+    redriven_headers,
+    retry_topic,
+)
 from shared._dedup import BatchDedupStore, DedupStore, MemoryDedup, SqliteDedup
 from shared._envelope import Envelope, new_event_id
 from shared._errors import (
@@ -126,6 +134,7 @@ __all__ = [
     "METRICS_REGISTRY",
     "OPERATOR_KEYS",
     "READINESS",
+    "RETRY_PREFIX",
     "TRACER",
     "BatchDedupStore",
     "BatchHandler",
@@ -203,6 +212,7 @@ __all__ = [
     "create_base_app",
     "current_traceparent",
     "dead_letter_headers",
+    "dead_letter_topic",
     "delivered",
     "digest_matches",
     "dlq_depths",
@@ -229,8 +239,10 @@ __all__ = [
     "read_body",
     "read_json",
     "read_model",
+    "redriven_headers",
     "ref",
     "require_operator",
+    "retry_topic",
     "serve",
     "settle_heap",
     "split_type",

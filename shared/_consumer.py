@@ -10,7 +10,8 @@ Guarantees:
   handler gets a run of them at once, in order), retries included; partitions of a batch
   are handled concurrently;
 - poison messages go to `<topic>.dlq` with the error and the original headers, and the
-  partition keeps flowing; past the `DlqLimit` the runner halts instead;
+  partition keeps flowing; past the `DlqLimit` the runner halts instead; redriven ones
+  come back on the group's own retry topic (`retry_topic`), so no other group sees them;
 - rebalance-safe: revoked partitions stop after their current record and are committed
   before they go; a commit refused mid-rebalance is logged, never fatal;
 - `stop()` (SIGTERM) stops fetching, lets in-flight work finish within `drain_timeout`,
@@ -87,9 +88,13 @@ class ConsumerRunner:
         max_batch: int = 500,
         poll_timeout_ms: int = 200,
         rng: random.Random | None = None,
+        retry_topic: str | None = None,
     ) -> None:
+        """`retry_topic` (`shared.retry_topic`, created with the service's topics) is read
+        alongside `topics` and named in this group's dead letters: a redrive of them
+        writes there, so only this group sees them again."""
         self.group_id = group_id
-        self.topics = tuple(topics)
+        self.topics = tuple(topics) if retry_topic is None else (*topics, retry_topic)
         self._transport = transport
         self._log = logger.bind(group=group_id)
         self._metrics = metrics
@@ -112,6 +117,7 @@ class ConsumerRunner:
             group=group_id,
             tally=self._tally,
             logger=self._log,
+            retry_topic=retry_topic,
         )
         self._handlers = RunHandlers(
             catalog=catalog,

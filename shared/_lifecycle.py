@@ -18,6 +18,7 @@ from aiohttp import web
 from shared._consumer import ConsumerRunner
 from shared._errors import DlqLimitExceeded
 from shared._http import LOGGER, READINESS
+from shared._parser_errors import ProblemAppRunner
 from shared._producer import EventPublisher
 from shared._transport import TopicSpec, Transport
 
@@ -155,13 +156,72 @@ def serve(
     os.umask(0o077)
     if isinstance(app, web.Application):
         app.on_startup.append(_settle_heap)
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        shutdown_timeout=shutdown_timeout,
-        keepalive_timeout=header_timeout,
-        print=None,
-        access_log=None,
-        handle_signals=True,
+    # What `web.run_app` does, on a runner whose parser-level refusals are problems
+    # (`ProblemAppRunner`): SIGINT/SIGTERM raise GracefulExit out of the loop, the main
+    # task is cancelled, and its `finally` runs the runner's cleanup (the contexts). Not
+    # `asyncio.run`: it would also wait, without a bound, for the default executor's
+    # threads (a DNS look-up that hangs), and shutdown must meet its deadline.
+    loop = asyncio.new_event_loop()
+    main = loop.create_task(
+        _serve(
+            app,
+            host=host,
+            port=port,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=header_timeout,
+        )
     )
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            if not main.done():
+                main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+        finally:
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {"message": "unhandled exception at shutdown", "exception": task.exception()}
+            )
+
+
+async def _serve(
+    app: web.Application | Awaitable[web.Application],
+    *,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    keepalive_timeout: float,
+) -> None:
+    application = app if isinstance(app, web.Application) else await app
+    runner = ProblemAppRunner(
+        application,
+        handle_signals=True,
+        shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
+        access_log=None,
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from shared._duplicate_keys import escape_pointer, first_duplicate_key
 from shared._errors import Fault
 from shared._event_model import faults_of
 from shared._problems import ProblemError
@@ -70,7 +71,8 @@ async def read_json(
 
     Raises:
         ProblemError: 415 for another media type, 413 past `limit`, 400 for malformed JSON
-            (with the position) and for arrays and objects nested deeper than `max_depth`.
+            (with the position), for arrays and objects nested deeper than `max_depth`, and
+            for an object holding a key twice (naming the key and the object's pointer).
     """
     if request.content_type not in media_types:
         raise ProblemError(
@@ -97,6 +99,19 @@ async def read_json(
             "JSON nested too deeply",
             f"arrays and objects may nest {max_depth} levels deep",
             faults=[Fault("", f"nesting deeper than {max_depth}")],
+        )
+    duplicate = first_duplicate_key(body)
+    if duplicate is not None:
+        pointer, key = duplicate
+        where = f"the object at {pointer}" if pointer else "the top-level object"
+        raise ProblemError(
+            400,
+            "duplicate_json_key",
+            "Duplicate JSON key",
+            f"{key!r} appears more than once in {where}; send each key once",
+            faults=[
+                Fault(f"{pointer}/{escape_pointer(key)}", f"duplicate key {key!r}", "duplicate_key")
+            ],
         )
     return data
 

@@ -31,7 +31,8 @@ class CommonSettings(BaseSettings):
     )
     topic_namespace: str = Field(
         default="",
-        description="Prefix of every topic name, for sharing one cluster between environments.",
+        description="Prefix of every topic name and consumer group id, for sharing one "
+        "cluster between environments.",
         validation_alias="TABRIDGE_TOPIC_NAMESPACE",
     )
     create_topics: bool = Field(
@@ -89,6 +90,12 @@ class CommonSettings(BaseSettings):
     def _operator_keys(cls, value: str) -> str:
         parse_operator_keys(value)
         return value
+
+    def namespaced_group(self, group: str) -> str:
+        """The consumer group id of `group` within `TABRIDGE_TOPIC_NAMESPACE`, named as topics
+        are (`<namespace>.<group>`): environments sharing a cluster never share a group, so
+        neither steals the other's partitions nor skips past what the other committed."""
+        return f"{self.topic_namespace}.{group}" if self.topic_namespace else group
 
     def operator_key_digests(self) -> frozenset[str]:
         """The SHA-256 digests of `TABRIDGE_OPERATOR_KEYS`."""

@@ -36,7 +36,7 @@ from opentelemetry.trace import (
 )
 from structlog.typing import FilteringBoundLogger
 
-from shared._dead_letter import dead_letter_headers, dlq_topic
+from shared._dead_letter import dead_letter_headers, dead_letter_topic
 from shared._dedup import BatchDedupStore, DedupStore
 from shared._envelope import Envelope
 from shared._errors import DlqLimitExceeded, InvalidEvent
@@ -388,8 +388,10 @@ class DeadLetters:
         group: str,
         tally: Tally,
         logger: FilteringBoundLogger,
+        retry_topic: str | None = None,
     ) -> None:
         self._publisher = publisher
+        self._retry_topic = retry_topic
         self.window = window
         self._group = group
         self._tally = tally
@@ -420,9 +422,13 @@ class DeadLetters:
             offset=record.offset,
             group=self._group,
             attempts=attempts,
+            retry_topic=self._retry_topic,
         )
         future = await self._publisher.publish_raw(
-            dlq_topic(record.topic), key=record.key, value=record.value, headers=headers
+            dead_letter_topic(record.topic, record.headers),
+            key=record.key,
+            value=record.value,
+            headers=headers,
         )
         await delivered([future])
         self._tally.dead_lettered[record.topic] += 1

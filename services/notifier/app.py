@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
+from structlog.typing import FilteringBoundLogger
 
 from shared import (
     READINESS,
@@ -28,6 +29,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    retry_topic,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -50,6 +52,7 @@ from .management import SubscriptionManager
 from .metrics import PrometheusDeliveryMetrics
 from .openapi import openapi_view
 from .schedule import RetrySchedule
+from .secret_box import KEY_FILE_NAME, SecretBox
 from .sender import WebhookSender, vetted_session
 from .settings import NotifierSettings
 from .sqlite_store import SqliteStore
@@ -73,10 +76,30 @@ def community_members() -> CommunityMembers:
     return {code: c.members for code, c in load_codelists().communities.items()}
 
 
-def _store(settings: NotifierSettings) -> CleanupContext:
+def _secret_box(settings: NotifierSettings, logger: FilteringBoundLogger) -> SecretBox:
+    if settings.secret_keys:
+        return SecretBox.from_settings(settings.secret_keys)
+    path = Path(settings.db_path).parent / KEY_FILE_NAME
+    box, created = SecretBox.from_key_file(path)
+    logger.warning(
+        "notifier.secret_key_file",
+        path=str(path),
+        created=created,
+        detail="NOTIFIER_SECRET_KEYS is not set: signing secrets are sealed with a key "
+        "file beside the store (development only; deployments set the variable)",
+    )
+    return box
+
+
+def _store(settings: NotifierSettings, logger: FilteringBoundLogger) -> CleanupContext:
     async def store(app: web.Application) -> AsyncIterator[None]:
         Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
-        app[STORE] = sqlite = await SqliteStore.open(settings.db_path)
+        box = _secret_box(settings, logger)
+        app[STORE] = sqlite = await SqliteStore.open(settings.db_path, secret_box=box)
+        if sqlite.resealed:
+            logger.info(
+                "notifier.secrets_resealed", subscriptions=sqlite.resealed, key=box.sealing_key_id
+            )
         try:
             app[INDEX] = index = await SqliteActivityIndex.sharing(sqlite.db)
             try:
@@ -173,7 +196,8 @@ def _consumer(
         ns = settings.topic_namespace
         return ConsumerRunner(
             transport=DurableCommits(kafka, dispatcher.durable),
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
+            retry_topic=retry_topic(settings.consumer_group, settings.topic_namespace),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
             catalog=build_catalog(),
@@ -209,8 +233,8 @@ def create_app(
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(obs.cleanup_context)
-    app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(startup_topics(kafka, settings))
+    app.cleanup_ctx.append(_store(settings, obs.logger))
+    app.cleanup_ctx.append(startup_topics(kafka, settings, groups=[settings.consumer_group]))
     app.cleanup_ctx.append(_session(policy, resolver))
     app.cleanup_ctx.append(
         publisher_context(

@@ -17,11 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.notifier.partners import hash_api_key
 from services.notifier.schedule import SVIX_DELAYS
+from services.notifier.secret_box import parse_key
 from services.notifier.ssrf import TargetPolicy
 from shared import CommonSettings
 
@@ -90,6 +91,18 @@ class NotifierSettings(CommonSettings):
     failure_window_seconds: float = Field(
         default=5 * 86_400.0, gt=0, description="Continuous failure after which to disable."
     )
+    secret_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        repr=False,
+        description="Keys sealing the webhook signing secrets at rest (comma-separated, each "
+        "base64 of 32 bytes): the first seals, all open, so a rotation prepends the new key "
+        "and drops the old one after a restart. None: a key file beside the store.",
+    )
+    allow_key_file: bool = Field(
+        default=True,
+        description="Without NOTIFIER_SECRET_KEYS, seal with a key file beside the store "
+        "(created 0600). Deployments set false: no start without the keys.",
+    )
     consumer_group: str = "notifier"
     source: str = "/ta-bridge/notifier"
 
@@ -111,7 +124,7 @@ class NotifierSettings(CommonSettings):
                     raise ValueError(f"partners {other!r} and {partner_id!r} share an API key")
         return value
 
-    @field_validator("allowlist", "retry_delays", mode="before")
+    @field_validator("allowlist", "retry_delays", "secret_keys", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _comma_list(value)
@@ -121,6 +134,24 @@ class NotifierSettings(CommonSettings):
     def _allowlist(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         TargetPolicy.from_allowlist(value)  # raises ValueError naming the bad entry
         return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _secret_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for n, key in enumerate(value, start=1):
+            try:
+                parse_key(key)
+            except ValueError as exc:
+                raise ValueError(f"key {n}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _keys_required(self) -> NotifierSettings:
+        if not self.allow_key_file and not self.secret_keys:
+            raise ValueError(
+                "NOTIFIER_SECRET_KEYS is required when NOTIFIER_ALLOW_KEY_FILE is false"
+            )
+        return self
 
     @property
     def failure_window(self) -> timedelta:

@@ -43,8 +43,15 @@ class SqliteDb:
     """Use :meth:`open`, then :meth:`transaction` / :meth:`read`, then :meth:`close`."""
 
     def __init__(
-        self, writer: sqlite3.Connection, reader: sqlite3.Connection, executor: ThreadPoolExecutor
+        self,
+        writer: sqlite3.Connection,
+        reader: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        *,
+        path: Path | None = None,
     ) -> None:
+        self.path = path
+        """The file, when opened by :meth:`open`."""
         self._writer = writer
         self._reader = reader
         self._executor = executor
@@ -62,7 +69,7 @@ class SqliteDb:
         reader = await asyncio.get_running_loop().run_in_executor(
             executor, partial(_connect, path, busy_ms=5000)
         )
-        return cls(writer, reader, executor)
+        return cls(writer, reader, executor, path=Path(path))
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one transaction on the writer: committed if it returns, rolled
@@ -81,6 +88,12 @@ class SqliteDb:
         """Run ``work`` (reads only) on the reader connection's thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, work, self._reader)
+
+    async def compact(self) -> None:
+        """Rewrite the file without free pages and empty the WAL, so nothing deleted or
+        overwritten survives on disk (used after sealing plain-text secrets)."""
+        self._writer.execute("VACUUM")
+        self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.read(lambda conn: conn.close())

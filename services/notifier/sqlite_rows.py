@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .deliveries import Attempt, AttemptOutcome, Delivery, DeliveryStatus
+from .secret_box import SecretBox, is_sealed
 from .subscriptions import Filters, SigningSecret, Subscription, SubscriptionStatus
 
 SCHEMA = """
@@ -93,7 +94,19 @@ def opt_dt(value: Any) -> datetime | None:
     return None if value is None else dt(value)
 
 
-def subscription_values(s: Subscription) -> tuple[Any, ...]:
+def sealed_secrets(s: Subscription, box: SecretBox) -> str:
+    """The ``secrets`` column of ``s``: its secrets as JSON, sealed by ``box``."""
+    plain = [{"value": x.value, "expires_at": ts(x.expires_at)} for x in s.secrets]
+    return box.seal(json.dumps(plain), subscription_id=s.id)
+
+
+def opened_secrets(row: sqlite3.Row, box: SecretBox) -> str:
+    """The JSON of a row's secrets; rows written before encryption hold it in plain text."""
+    stored = str(row["secrets"])
+    return box.open(stored, subscription_id=row["id"]) if is_sealed(stored) else stored
+
+
+def subscription_values(s: Subscription, box: SecretBox) -> tuple[Any, ...]:
     filters = {
         "countries": sorted(s.filters.countries),
         "communities": sorted(s.filters.communities),
@@ -101,13 +114,12 @@ def subscription_values(s: Subscription) -> tuple[Any, ...]:
         "categories": sorted(s.filters.categories),
         "partners": sorted(s.filters.partners),
     }
-    secrets = [{"value": x.value, "expires_at": ts(x.expires_at)} for x in s.secrets]
     return (
         s.partner_id,
         s.url,
         json.dumps(sorted(s.event_types)),
         json.dumps(filters),
-        json.dumps(secrets),
+        sealed_secrets(s, box),
         s.status.value,
         s.description,
         s.disabled_reason,
@@ -117,7 +129,7 @@ def subscription_values(s: Subscription) -> tuple[Any, ...]:
     )
 
 
-def subscription_from(row: sqlite3.Row) -> Subscription:
+def subscription_from(row: sqlite3.Row, box: SecretBox) -> Subscription:
     f = json.loads(row["filters"])
     return Subscription(
         id=row["id"],
@@ -132,7 +144,8 @@ def subscription_from(row: sqlite3.Row) -> Subscription:
             partners=frozenset(f["partners"]),
         ),
         secrets=tuple(
-            SigningSecret(x["value"], opt_dt(x["expires_at"])) for x in json.loads(row["secrets"])
+            SigningSecret(x["value"], opt_dt(x["expires_at"]))
+            for x in json.loads(opened_secrets(row, box))
         ),
         status=SubscriptionStatus(row["status"]),
         created_at=dt(row["created_at"]),

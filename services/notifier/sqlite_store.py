@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .deliveries import Attempt, AttemptOutcome, Delivery, DeliveryStatus, Lane
 from .delivery_stats import DeliveryStats
+from .secret_box import KEY_FILE_NAME, SecretBox, SecretKeyError
 from .sqlite_db import SqliteDb
 from .sqlite_rows import (
     DELIVERY_COLUMNS,
@@ -19,6 +20,7 @@ from .sqlite_rows import (
     delivery_from,
     delivery_state,
     dt,
+    sealed_secrets,
     subscription_from,
     subscription_values,
     ts,
@@ -43,6 +45,12 @@ _LATEST = (
     "generation = (SELECT MAX(generation) FROM deliveries AS g"
     " WHERE g.subscription_id = deliveries.subscription_id AND g.event_id = deliveries.event_id)"
 )
+
+
+def _key_file_box(db_path: Path | None) -> SecretBox:
+    if db_path is None:
+        raise SecretKeyError("a store on a connection of unknown file needs a secret box")
+    return SecretBox.from_key_file(db_path.parent / KEY_FILE_NAME)[0]
 
 
 def _delivery_values(d: Delivery) -> tuple[object, ...]:
@@ -76,16 +84,50 @@ class SqliteStore:
     subscription before each attempt costs no statement.
     """
 
-    def __init__(self, db: SqliteDb, subscriptions: dict[str, Subscription] | None = None) -> None:
+    def __init__(
+        self,
+        db: SqliteDb,
+        subscriptions: dict[str, Subscription] | None = None,
+        *,
+        secret_box: SecretBox | None = None,
+        resealed: int = 0,
+    ) -> None:
         self._db = db
+        self._box = secret_box or _key_file_box(db.path)
         self._subscriptions = subscriptions or {}
+        self.resealed = resealed
+        """Rows whose secrets :meth:`open` sealed anew (plain text, or an older key)."""
 
     @classmethod
-    async def open(cls, path: str | Path) -> SqliteStore:
-        """Open (creating if needed) the database file and its schema."""
+    async def open(cls, path: str | Path, *, secret_box: SecretBox | None = None) -> SqliteStore:
+        """Open (creating if needed) the database file and its schema.
+
+        Signing secrets are sealed by ``secret_box`` (default: the key file beside the
+        store, created if missing). Rows still in plain text or sealed by an older key are
+        sealed under the box's first key before this returns, and the file is vacuumed so
+        no plain copy survives in freed pages.
+
+        Raises:
+            SecretKeyError: a row is sealed by a key the box does not hold.
+        """
+        box = secret_box or _key_file_box(Path(path))
         db = await SqliteDb.open(path, schema=SCHEMA)
-        rows = await db.read(lambda c: c.execute("SELECT * FROM subscriptions").fetchall())
-        return cls(db, {row["id"]: subscription_from(row) for row in rows})
+        try:
+            rows = await db.read(lambda c: c.execute("SELECT * FROM subscriptions").fetchall())
+            subscriptions = {row["id"]: subscription_from(row, box) for row in rows}
+            stale = [r["id"] for r in rows if box.needs_resealing(str(r["secrets"]))]
+            if stale:
+                await db.transaction(
+                    lambda c: c.executemany(
+                        "UPDATE subscriptions SET secrets = ? WHERE id = ?",
+                        [(sealed_secrets(subscriptions[i], box), i) for i in stale],
+                    )
+                )
+                await db.compact()
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, subscriptions, secret_box=box, resealed=len(stale))
 
     async def close(self) -> None:
         await self._db.close()
@@ -134,7 +176,7 @@ class SqliteStore:
         return Partner(rows[0]["id"], rows[0]["name"]) if rows else None
 
     async def insert_subscription(self, subscription: Subscription) -> None:
-        values = subscription_values(subscription)
+        values = subscription_values(subscription, self._box)
         await self._db.transaction(
             lambda c: c.execute(
                 "INSERT INTO subscriptions (partner_id, url, event_types, filters, secrets,"
@@ -155,7 +197,7 @@ class SqliteStore:
             "SELECT * FROM subscriptions WHERE partner_id = ? AND id > ? ORDER BY id LIMIT ?",
             (partner_id, after or "", limit),
         )
-        return [subscription_from(r) for r in rows]
+        return [subscription_from(r, self._box) for r in rows]
 
     async def routable_subscriptions(self) -> list[Subscription]:
         return [
@@ -163,7 +205,7 @@ class SqliteStore:
         ]
 
     async def save_subscription(self, subscription: Subscription) -> None:
-        values = subscription_values(subscription)
+        values = subscription_values(subscription, self._box)
         await self._db.transaction(
             lambda c: c.execute(
                 "UPDATE subscriptions SET partner_id = ?, url = ?, event_types = ?, filters = ?,"

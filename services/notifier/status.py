@@ -32,7 +32,7 @@ def add_notifier_status(app: web.Application, settings: NotifierSettings, kafka:
         app,
         service="notifier",
         reader=offset_reader(kafka),
-        groups={settings.consumer_group: consumed},
+        groups={settings.namespaced_group(settings.consumer_group): consumed},
         dlq_topics=[*(dlq_topic(t) for t in consumed), namespaced(WEBHOOK_DLQ, ns)],
         details=delivery_details,
     )

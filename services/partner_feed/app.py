@@ -58,6 +58,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    retry_topic,
 )
 from shared.domain import load_codelists
 from shared.events import (
@@ -129,7 +130,8 @@ def _feed_consumer(
         ns = settings.topic_namespace
         return ConsumerRunner(
             transport=kafka,
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
+            retry_topic=retry_topic(settings.consumer_group, settings.topic_namespace),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
             catalog=build_catalog(),
@@ -191,7 +193,7 @@ def create_app(
     app[METRICS] = FeedMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_stores(settings))
-    app.cleanup_ctx.append(startup_topics(kafka, settings))
+    app.cleanup_ctx.append(startup_topics(kafka, settings, groups=[settings.consumer_group]))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,

@@ -56,7 +56,7 @@ def add_feed_status(app: web.Application, settings: FeedSettings, kafka: Transpo
         app,
         service="partner-feed",
         reader=offset_reader(kafka),
-        groups={settings.consumer_group: consumed},
+        groups={settings.namespaced_group(settings.consumer_group): consumed},
         dlq_topics=[dlq_topic(t) for t in consumed],
         details=import_details,
     )

@@ -52,6 +52,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    retry_topic,
 )
 from shared.domain import load_codelists
 from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, startup_topics
@@ -139,7 +140,8 @@ def create_app(
         router.route(SdgTagsAssigned, partial(handle_sdg_tags, table=app[COMPUTED]))
         return ConsumerRunner(
             transport=kafka,
-            group_id=settings.consumer_group,
+            group_id=settings.namespaced_group(settings.consumer_group),
+            retry_topic=retry_topic(settings.consumer_group, settings.topic_namespace),
             topics=[namespaced(SDG_TAGS, settings.topic_namespace)],
             router=router,
             catalog=catalog,
@@ -151,7 +153,7 @@ def create_app(
 
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(startup_topics(kafka, settings))
+    app.cleanup_ctx.append(startup_topics(kafka, settings, groups=[settings.consumer_group]))
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,

@@ -61,7 +61,7 @@ def add_registry_status(
         app,
         service="registry",
         reader=offset_reader(kafka),
-        groups={settings.consumer_group: [tags_topic]},
+        groups={settings.namespaced_group(settings.consumer_group): [tags_topic]},
         dlq_topics=[dlq_topic(tags_topic)],
         details=outbox_details(clock),
     )

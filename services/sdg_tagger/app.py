@@ -37,6 +37,7 @@ from shared import (
     consumer_context,
     create_base_app,
     publisher_context,
+    retry_topic,
 )
 from shared.events import (
     ACTIVITY_EVENTS,
@@ -85,12 +86,18 @@ def activity_router(app: web.Application, settings: TaggerSettings, obs: Observa
 
 
 def activity_consumer(
-    settings: TaggerSettings, obs: Observability, kafka: Transport, *, group_id: str
+    settings: TaggerSettings,
+    obs: Observability,
+    kafka: Transport,
+    *,
+    group_id: str,
+    retry: str | None = None,
 ) -> Callable[[web.Application], ConsumerRunner]:
     def build(app: web.Application) -> ConsumerRunner:
         return ConsumerRunner(
             transport=kafka,
             group_id=group_id,
+            retry_topic=retry,
             topics=[namespaced(ACTIVITY_EVENTS, settings.topic_namespace)],
             router=activity_router(app, settings, obs),
             catalog=build_catalog(),
@@ -114,7 +121,8 @@ def create_app(
 ) -> web.Application:
     """The whole process; nothing connects until the app starts.
 
-    `group_id` overrides the settings' consumer group (the replay uses a fresh one).
+    `group_id` replaces the settings' consumer group id, taken as given (the replay uses a
+    fresh one, already namespaced).
     Raises `ArtifactInvalid` when the packaged model cannot be loaded.
     """
     obs = observability or build_observability(SERVICE, settings)
@@ -132,16 +140,23 @@ def create_app(
     app[METRICS] = TaggerMetrics(obs.registry)
     app.cleanup_ctx.append(obs.cleanup_context)
     app.cleanup_ctx.append(_store(settings))
-    app.cleanup_ctx.append(startup_topics(kafka, settings))
+    # The service's own group reads its retry topic; a replay's one-off group has none.
+    own_group = group_id is None
+    app.cleanup_ctx.append(
+        startup_topics(kafka, settings, groups=[settings.group_id] if own_group else [])
+    )
     app.cleanup_ctx.append(
         publisher_context(
             PUBLISHER,
             lambda a: obs.event_publisher(kafka, source=settings.source),
         )
     )
-    group = group_id or settings.group_id
+    group = group_id or settings.namespaced_group(settings.group_id)
+    retry = retry_topic(settings.group_id, settings.topic_namespace) if own_group else None
     app.cleanup_ctx.append(
-        consumer_context(CONSUMER, activity_consumer(settings, obs, kafka, group_id=group))
+        consumer_context(
+            CONSUMER, activity_consumer(settings, obs, kafka, group_id=group, retry=retry)
+        )
     )
     add_routes(app)
     add_tagger_status(app, settings, kafka, group_id=group)

@@ -81,7 +81,7 @@ async def replay(
         ReplayIncomplete: the deadline passed or the consumer stopped first (what was
             handled until then stays handled; running the replay again is safe).
     """
-    group = group_id or fresh_group(settings.group_id)
+    group = settings.namespaced_group(group_id or fresh_group(settings.group_id))
     obs = observability or build_observability("sdg-tagger-replay", settings)
     kafka = transport or KafkaTransport(settings.kafka_bootstrap_servers)
     app = create_app(settings, transport=kafka, observability=obs, tagger=tagger, group_id=group)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared._dead_letter import dlq_topic
+from collections.abc import Sequence
+
+from shared._dead_letter import dlq_topic, retry_topic
 from shared._lifecycle import CleanupContext, topics_context
 from shared._settings import CommonSettings
 from shared._transport import TopicSpec, Transport
@@ -14,6 +16,9 @@ PARTNER_RECORDS = "tabridge.partner.records"
 PARTNER_LINKS = "tabridge.partner.links"
 OPS_EVENTS = "tabridge.ops.events"
 WEBHOOK_DLQ = "tabridge.webhooks.dlq"
+#: The services' consumer groups under their default names (`*_CONSUMER_GROUP`,
+#: `TAGGER_GROUP_ID`): `tools.topics` creates their retry topics.
+SERVICE_GROUPS = ("registry", "partner-feed", "notifier", "sdg-tagger")
 
 
 def namespaced(name: str, namespace: str = "") -> str:
@@ -27,9 +32,16 @@ _YEAR_MS = 365 * 24 * 3600 * 1000
 
 
 def topic_specs(
-    *, replication_factor: int = 1, min_insync_replicas: int | None = None, namespace: str = ""
+    *,
+    replication_factor: int = 1,
+    min_insync_replicas: int | None = None,
+    namespace: str = "",
+    groups: Sequence[str] = (),
 ) -> list[TopicSpec]:
-    """The topics to create; production uses replication 3 and min ISR 2 (see deploy/)."""
+    """The topics to create; production uses replication 3 and min ISR 2 (see deploy/).
+
+    `groups` (names within the namespace) each get a retry topic, `tabridge.retry.<group>`,
+    where a redrive writes that group's dead letters (see `shared._dead_letter`)."""
     rf, isr = replication_factor, min_insync_replicas
 
     def spec(
@@ -64,12 +76,18 @@ def topic_specs(
         OPS_EVENTS,
     ]
     dlqs = [spec(dlq_topic(name), 1, retention_ms=4 * _WEEK_MS) for name in bases]
-    return main + dlqs
+    retries = [spec(retry_topic(group), 1, retention_ms=4 * _WEEK_MS) for group in groups]
+    return main + dlqs + retries
 
 
-def startup_topics(kafka: Transport, settings: CommonSettings) -> CleanupContext:
+def startup_topics(
+    kafka: Transport, settings: CommonSettings, *, groups: Sequence[str] = ()
+) -> CleanupContext:
     """The start-up topic step of every service: readiness of the broker, and every topic
-    of the service's namespace created when missing unless `TABRIDGE_CREATE_TOPICS=false`."""
+    of the service's namespace (with the retry topics of its consumer `groups`) created
+    when missing unless `TABRIDGE_CREATE_TOPICS=false`."""
     return topics_context(
-        kafka, topic_specs(namespace=settings.topic_namespace), create=settings.create_topics
+        kafka,
+        topic_specs(namespace=settings.topic_namespace, groups=groups),
+        create=settings.create_topics,
     )

@@ -97,6 +97,7 @@ class Harness:
         dlq_limit: DlqLimit | None = None,
         max_batch: int = 500,
         drain_timeout: float = 10.0,
+        retry_topic: str | None = None,
     ) -> ConsumerRunner:
         assert self.publisher is not None
         return ConsumerRunner(
@@ -116,6 +117,7 @@ class Harness:
             drain_timeout=drain_timeout,
             max_batch=max_batch,
             poll_timeout_ms=100,
+            retry_topic=retry_topic,
         )
 
     async def committed_total(self, group: str) -> int:

@@ -86,8 +86,11 @@ def _judge(tally: Tally, case: Case, status: int | None, ctype: str, body: Any) 
         return
     if 400 <= status < 500:
         if ctype != PROBLEM:
+            # Parser-level refusals are problems too now (`shared._parser_errors`): a 4xx
+            # that is not one breaks the contract and counts in the totals.
             tally.extra["untyped_4xx"] += 1
-            tally.failures.append(f"untyped {case.name}: {status} {ctype}")
+            tally.fail("allowed", f"untyped {case.name}: {status} {ctype}")
+            return
         tally.extra["refused"] += 1
         return
     if case.expect == "any":

@@ -7,7 +7,9 @@
 The cluster is `KAFKA_BOOTSTRAP_SERVERS` (or `--bootstrap-servers`), the namespace
 `TABRIDGE_TOPIC_NAMESPACE` (or `--namespace`). The profile defaults to `production`
 (RF 3, min ISR 2), so on a single broker a forgotten `--profile local` fails loudly
-instead of quietly creating unreplicated production topics.
+instead of quietly creating unreplicated production topics. Each consumer group has a
+retry topic, `<namespace>.tabridge.retry.<group>`, where `ta-bridge dlq redrive` writes its dead
+letters; `--group` names the groups (default: the services' default group names).
 
 Exit codes: 0 done / in sync; 1 the cluster refused or could not be reached, or topics
 still differed after a few apply rounds; 2 (`plan`) apply would change something; 3
@@ -26,6 +28,7 @@ from typing import TextIO
 from aiokafka.errors import KafkaError
 
 from shared import CommonSettings, SettingsError, load_settings
+from shared.events import SERVICE_GROUPS
 from tools.topics.cluster import ClusterRefused, connect
 from tools.topics.plan import make_plan
 from tools.topics.profiles import PROFILE_NAMES, desired_topics, profile
@@ -49,6 +52,14 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--namespace", default=None, help="default: TABRIDGE_TOPIC_NAMESPACE")
     cli.add_argument("--bootstrap-servers", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS")
     cli.add_argument(
+        "--group",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a consumer group (within the namespace) whose retry topic to manage; repeat for "
+        f"more (default: the services' own, {', '.join(SERVICE_GROUPS)})",
+    )
+    cli.add_argument(
         "--allow-partition-increase",
         action="store_true",
         help="apply: also add partitions (moves keys; see the README before using)",
@@ -66,7 +77,7 @@ async def run(args: argparse.Namespace, settings: CommonSettings, out: TextIO) -
     )
     namespace = settings.topic_namespace if args.namespace is None else args.namespace
     bootstrap = args.bootstrap_servers or settings.kafka_bootstrap_servers
-    desired = desired_topics(chosen, namespace)
+    desired = desired_topics(chosen, namespace, args.group or SERVICE_GROUPS)
     async with connect(bootstrap, request_timeout=min(args.timeout, 30.0)) as admin:
         if args.command == "wait":
             missing = await admin.wait_for([s.name for s in desired], within=args.timeout)

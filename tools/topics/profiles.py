@@ -7,10 +7,11 @@ is the single development broker (RF 1, min ISR 1).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared import TopicSpec
-from shared.events import topic_specs
+from shared.events import SERVICE_GROUPS, topic_specs
 
 __all__ = ["PROFILE_NAMES", "Profile", "desired_configs", "desired_topics", "profile"]
 
@@ -61,12 +62,16 @@ def profile(
     return Profile(base.name, rf, isr)
 
 
-def desired_topics(chosen: Profile, namespace: str = "") -> list[TopicSpec]:
-    """Every topic of ta-bridge under `namespace`, replicated as `chosen` says."""
+def desired_topics(
+    chosen: Profile, namespace: str = "", groups: Sequence[str] = SERVICE_GROUPS
+) -> list[TopicSpec]:
+    """Every topic of ta-bridge under `namespace`, with the retry topics of the consumer
+    `groups` (the services' default group names unless told), replicated as `chosen` says."""
     return topic_specs(
         replication_factor=chosen.replication_factor,
         min_insync_replicas=chosen.min_insync_replicas,
         namespace=namespace,
+        groups=groups,
     )
 
 

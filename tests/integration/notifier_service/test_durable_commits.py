@@ -99,7 +99,8 @@ async def test_offsets_wait_for_the_store_and_nothing_is_lost(
             await retried.wait()
 
             async def committed() -> int:
-                offsets = await transport.group_offsets(settings.consumer_group)
+                group = settings.namespaced_group(settings.consumer_group)
+                offsets = await transport.group_offsets(group)
                 return sum(o for tp, o in offsets.items() if tp.topic == topic)
 
             # The handler returned long ago; the write has not held, so no commit may pass.

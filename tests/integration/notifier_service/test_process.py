@@ -17,6 +17,7 @@ from aiohttp import web
 from shared import EventPublisher, KafkaTransport, Outgoing
 from shared.events import ACTIVITY_EVENTS, namespaced
 from tests.integration.notifier_http.conftest import Receiver
+from tests.support.raw_http import raw_request
 from tests.support.waiting import eventually
 
 from .conftest import AUTH, KEY, activity, change
@@ -90,6 +91,15 @@ async def test_sigterm_mid_delivery_exits_cleanly_and_the_restart_delivers(
     try:
         async with aiohttp.ClientSession() as http:
             await eventually(lambda: ready(http), timeout=60, message="notifier ready")
+            # `serve()` answers what aiohttp's parser refuses as a problem too.
+            status, content_type, problem = await raw_request(
+                "127.0.0.1", port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            assert (status, content_type, problem["code"]) == (
+                414,
+                "application/problem+json",
+                "uri_too_long",
+            )
             async with http.post(
                 f"{base}/v1/subscriptions",
                 json={"url": receiver.url, "event_types": ["*"]},

@@ -1,11 +1,13 @@
 """`ta-bridge dlq list` and `dlq redrive` against the real broker: a poison message made
-by the real consumer runner, peeked at, then re-published and handled."""
+by the real consumer runner, peeked at, then re-published to the group's retry topic and
+handled; two groups on one topic, of which only the failing one sees the redrive; and a
+redrive to a missing retry topic refused without creating it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from shared import (
     NotFound,
     Router,
     TopicSpec,
+    retry_topic,
 )
 from tests.support.harness import Harness, Thing, stop_runner
 from tests.support.topics import read_topic
@@ -53,7 +56,10 @@ async def test_dead_letters_are_listed_without_commit_and_redriven_as_the_same_e
 
     router = Router()
     router.route(Thing, handle)
-    runner = harness.runner(f"ops-dlq-{unique}", router)
+    group = f"ops-dlq-{unique}"
+    retry = retry_topic(group)
+    await harness.transport.ensure_topics([TopicSpec(retry, 1)])
+    runner = harness.runner(group, router, retry_topic=retry)
     task = asyncio.create_task(runner.run())
     try:
         await harness.publish([Thing(thing_id=f"k{n}", n=n) for n in range(4)])
@@ -95,15 +101,19 @@ async def test_dead_letters_are_listed_without_commit_and_redriven_as_the_same_e
     by_key = {d.key: d for d in letters}
     assert handled[1] == [by_key[b"k1"].event_id], "redriven with the same event id, once"
     assert handled[3] == [by_key[b"k3"].event_id]
-    records = await read_topic(harness.transport, harness.topic, 6)
-    assert len(records) == 6, "4 published + 2 redriven (the dry run wrote nothing)"
-    redriven = [r for r in records if r.key in {b"k1", b"k3"}][-2:]
+    ends = await harness.transport.end_offsets([harness.topic, retry])
+    assert sum(n for tp, n in ends.items() if tp.topic == harness.topic) == 4, "only published"
+    redriven = await read_topic(harness.transport, retry, 2)
+    assert sum(n for tp, n in ends.items() if tp.topic == retry) == 2, "the dry run wrote nothing"
     for record in redriven:
         names = [k for k, _ in record.headers]
         assert not any(n.startswith("dlq.") for n in names)
         original = by_key[record.key]
         assert list(record.headers) == [
-            (k, v) for k, v in original.headers if not k.startswith("dlq.")
+            *((k, v) for k, v in original.headers if not k.startswith("dlq.")),
+            ("redrive.original.topic", harness.topic.encode()),
+            ("redrive.original.partition", str(original.header("dlq.original.partition")).encode()),
+            ("redrive.original.offset", str(original.header("dlq.original.offset")).encode()),
         ]
         assert record.value == original.value
 
@@ -135,3 +145,80 @@ async def test_records_without_an_original_topic_are_skipped_with_the_reason(
         await read_dead_letters(kafka_bootstrap, f"ops-{unique}.missing.dlq")
     with pytest.raises(NotFound, match="not a dead-letter topic"):
         await read_dead_letters(kafka_bootstrap, webhooks_dlq.removesuffix(".dlq"))
+
+
+async def test_redrive_reaches_only_the_group_that_dead_lettered_and_never_creates_a_topic(
+    harness: Harness, kafka_bootstrap: str, unique: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dlq = f"{harness.topic}.dlq"
+    seen: dict[str, list[tuple[int, str, str]]] = {"picky": [], "easy": []}
+    poison = {2}
+
+    def handler(group: str) -> Callable[[Event, MessageContext], Awaitable[None]]:
+        async def handle(event: Event, ctx: MessageContext) -> None:
+            assert isinstance(event, Thing)
+            if group == "picky" and event.n in poison:
+                raise InvalidInput(f"thing {event.n} is poison to {group}")
+            seen[group].append((event.n, ctx.envelope.id, ctx.topic))
+
+        return handle
+
+    groups = {name: f"ops-{name}-{unique}" for name in seen}
+    await harness.transport.ensure_topics([TopicSpec(retry_topic(g), 1) for g in groups.values()])
+    runners = []
+    for name, group in groups.items():
+        router = Router()
+        router.route(Thing, handler(name))
+        runner = harness.runner(group, router, retry_topic=retry_topic(group))
+        runners.append((runner, asyncio.create_task(runner.run())))
+    try:
+        await harness.publish([Thing(thing_id=f"k{n}", n=n) for n in range(4)])
+        await eventually(lambda: len(seen["easy"]) == 4, timeout=60, message="easy got all")
+        await eventually(lambda: len(seen["picky"]) == 3, timeout=60, message="picky got 3")
+
+        async def one_dead_letter() -> bool:
+            return len(await read_dead_letters(kafka_bootstrap, dlq)) == 1
+
+        await eventually(one_dead_letter, timeout=60, message="1 dead letter")
+        poison.clear()
+        code = await asyncio.to_thread(
+            main, ["dlq", "redrive", dlq, "--bootstrap", kafka_bootstrap, "--json"]
+        )
+        assert code == 0
+        report = json.loads(capsys.readouterr().out)
+        [entry] = report["redriven"]
+        assert (entry["to"], entry["group"]) == (retry_topic(groups["picky"]), groups["picky"])
+        await eventually(lambda: len(seen["picky"]) == 4, timeout=60, message="picky redriven")
+        # Both groups read the original topic; the redrive wrote to picky's retry topic only.
+        # Had it gone to the original topic, easy would see it through the same loop.
+        ends = await harness.transport.end_offsets([harness.topic])
+        assert sum(ends.values()) == 4
+    finally:
+        for runner, task in runners:
+            await stop_runner(runner, task)
+
+    [letter] = await read_dead_letters(kafka_bootstrap, dlq)
+    assert sorted(n for n, _, _ in seen["easy"]) == [0, 1, 2, 3], "no redrive reached it"
+    again = [s for s in seen["picky"] if s[0] == 2]
+    assert again == [(2, letter.event_id, retry_topic(groups["picky"]))]
+    ends = await harness.transport.end_offsets([retry_topic(groups["easy"])])
+    assert sum(ends.values()) == 0
+
+    # A group whose retry topic is gone: refused, typed, and the topic is not created.
+    gone = f"ops-gone-{unique}"
+    changed = {"dlq.consumer.group": gone, "dlq.retry.topic": retry_topic(gone)}
+    headers = [(k, changed[k].encode() if k in changed else v) for k, v in letter.headers]
+    producer = harness.transport.producer(client_id="tests")
+    await producer.start()
+    try:
+        await (await producer.send(dlq, letter.value, key=letter.key, headers=headers))
+    finally:
+        await producer.stop()
+    code = await asyncio.to_thread(
+        main, ["dlq", "redrive", dlq, "--group", gone, "--bootstrap", kafka_bootstrap]
+    )
+    assert code == 1
+    assert f"retry topic(s) {retry_topic(gone)} do not exist" in capsys.readouterr().err
+    assert await harness.transport.end_offsets([retry_topic(gone)]) == {}
+    partitions = await KafkaTransport(kafka_bootstrap).partitions_of([retry_topic(gone)])
+    assert partitions == {}, "the redrive created no topic"

@@ -67,7 +67,7 @@ async def test_registry_status_on_the_real_broker(
     assert body["checks"]["database"] is True
     assert body["checks"]["kafka"] is True
     tags = namespaced(SDG_TAGS, ns)
-    _assert_kafka_shape(body, f"registry-{ns}", [tags], [f"{tags}.dlq"])
+    _assert_kafka_shape(body, f"{ns}.registry-{ns}", [tags], [f"{tags}.dlq"])
     assert body["details"]["outbox"] == {
         "backlog": 0,
         "oldest_unpublished_at": None,
@@ -103,7 +103,8 @@ async def test_notifier_status_counts_deliveries_per_subscription(
     assert body["service"] == "notifier"
     consumed = [namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)]
     dlqs = [f"{t}.dlq" for t in consumed] + [namespaced(WEBHOOK_DLQ, ns)]
-    _assert_kafka_shape(body, service.settings.consumer_group, consumed, dlqs)
+    group = service.settings.namespaced_group(service.settings.consumer_group)
+    _assert_kafka_shape(body, group, consumed, dlqs)
     [sub] = body["details"]["subscriptions"]
     assert sub["subscription"] == subscription["id"]
     assert (sub["partner"], sub["status"]) == ("pa", "active")

@@ -184,7 +184,7 @@ class TaggerService:
     async def caught_up(self, group: str | None = None, *, timeout: float = 30) -> None:
         """Wait until `group` (the service's by default) committed every activity record:
         its effects, emissions included, are then on the broker."""
-        group = group or self.settings.group_id
+        group = group or self.settings.namespaced_group(self.settings.group_id)
 
         async def done() -> bool:
             ends = await self.transport.end_offsets([self.activity_topic])
@@ -203,9 +203,16 @@ class TaggerService:
 
 
 async def start_tagger_service(
-    tmp_path: Path, transport: Transport, namespace: str, tagger: SdgTagger
+    tmp_path: Path,
+    transport: Transport,
+    namespace: str,
+    tagger: SdgTagger,
+    *,
+    group_id: str | None = None,
 ) -> TaggerService:
     settings = tagger_settings(tmp_path, transport, namespace)
+    if group_id is not None:
+        settings = settings.model_copy(update={"group_id": group_id})
     app = create_app(
         settings, transport=transport, observability=quiet_observability(settings), tagger=tagger
     )

@@ -163,7 +163,7 @@ async def test_health_readiness_and_metrics(service: TaggerService) -> None:
     assert set(body["checks"]) == {
         "database",
         "kafka",
-        f"consumer:{service.settings.group_id}",
+        f"consumer:{service.settings.namespaced_group(service.settings.group_id)}",
     }
     await post(service, {"text": TISC_TEXT})
     async with service.http.get(service.url("/metrics")) as resp:
