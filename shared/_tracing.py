@@ -7,6 +7,7 @@ a provider and passes tracers down, and propagation uses a propagator instance.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
@@ -200,6 +202,7 @@ def format_traceparent(context: SpanContext) -> str:
 
 
 _UNSET = Status(StatusCode.UNSET)
+_getrandbits = random.getrandbits
 
 
 class SpanRecorder:
@@ -226,12 +229,15 @@ class SpanRecorder:
         self.recording = isinstance(tracer, sdk_trace.Tracer)
         self._processor: Any = None
         self._fast_parent = False
+        self._random_ids = False
         if isinstance(tracer, sdk_trace.Tracer):
             self._processor = tracer.span_processor
             self._resource = tracer.resource
             self._scope = getattr(tracer, "_instrumentation_scope", None)
             self._sampler: Sampler = tracer.sampler
             self._ids = tracer.id_generator
+            # The SDK's default ids are `random.getrandbits`: drawn here without the call.
+            self._random_ids = type(tracer.id_generator) is RandomIdGenerator
             self._fast_parent = _default_parent_based(tracer.sampler)
 
     def start(
@@ -244,13 +250,15 @@ class SpanRecorder:
         if not self.recording:
             return parent
         if parent is not None and self._fast_parent:
-            if not parent.trace_flags.sampled:
+            flags = parent.trace_flags
+            if not flags & TraceFlags.SAMPLED:
                 return parent
+            span_id = _getrandbits(64) if self._random_ids else 0
             return SpanContext(
                 parent.trace_id,
-                self._ids.generate_span_id(),
+                span_id or self._ids.generate_span_id(),
                 False,
-                parent.trace_flags,
+                flags,
                 parent.trace_state,
             )
         trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
