@@ -52,18 +52,19 @@ def new_event_ids(count: int) -> list[str]:
     The same ids `uuid.uuid4()` makes (122 random bits, version 4, RFC 4122 variant), at
     a fraction of the cost when a batch needs many: one `os.urandom` call, not one each.
     """
-    raw = os.urandom(16 * count)
-    out = []
-    for start in range(0, 16 * count, 16):
-        value = int.from_bytes(raw[start : start + 16], "big")
-        value = (value & _UUID_CLEAR) | _UUID_SET
-        h = f"{value:032x}"
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)  # the version nibble: 4
+    raw[8::16] = raw[8::16].translate(_VARIANT)  # the variant bits: 10
+    text = raw.hex()
+    return [
+        f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-"
+        f"{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
 
 
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+_VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
+_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Tracer
 from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time, new_event_ids
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
-from shared._tracing import SpanRecorder, format_traceparent, parse_traceparent
+from shared._tracing import SpanRecorder, format_traceparent
 from shared._transport import BatchProducerClient, OutRecord, ProducerClient, delivered
 
 __all__ = ["EventPublisher", "Outgoing"]
@@ -219,32 +219,31 @@ class EventPublisher:
         spans: list[_Span],
     ) -> tuple[tuple[str, bytes], ...]:
         """Open the producer span of `items[start:end]`; the trace headers its records carry."""
-        if pinned:
-            parent = parse_traceparent(pinned)
-        else:
-            current = trace.get_current_span().get_span_context()
-            parent = current if current.is_valid else None
         first_topic = items[start].topic
-        single = all(items[i].topic == first_topic for i in range(start + 1, end))
+        single = end - start == 1 or all(
+            items[i].topic == first_topic for i in range(start + 1, end)
+        )
         name = self._send_names.get(first_topic) if single else "send"
         if name is None:
             name = self._send_names[first_topic] = f"{first_topic} send"
-        span = self._spans.start(parent, name, SpanKind.PRODUCER)
-        if span is None:
-            if not pinned:
-                return ()
-            # Malformed or not parsed: pass on what was pinned, as it was.
-            encoded = pinned.encode()
-            return (("ce_traceparent", encoded), ("traceparent", encoded))
-        if span is parent and pinned and pinned.islower():
-            # Not sampled: the records carry the pinned context itself, already written.
-            encoded = pinned.encode()
+        header: str | None
+        if pinned:
+            # A malformed pin is passed on as it was.
+            parent, span, header = self._spans.start_under(pinned, name, SpanKind.PRODUCER)
         else:
-            encoded = format_traceparent(span).encode()
+            current = trace.get_current_span().get_span_context()
+            parent = current if current.is_valid else None
+            span = self._spans.start(parent, name, SpanKind.PRODUCER)
+            header = format_traceparent(span) if span is not None else None
+        if header is None:
+            return ()
+        encoded = header.encode()
         extra: tuple[tuple[str, bytes], ...] = (
             ("ce_traceparent", encoded),
             ("traceparent", encoded),
         )
+        if span is None:
+            return extra
         if span.trace_state:
             extra += (("tracestate", span.trace_state.to_header().encode()),)
         if span is not parent and span.trace_flags.sampled:

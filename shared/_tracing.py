@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,13 +187,31 @@ def parse_traceparent(traceparent: str | None, tracestate: str | None = None) ->
         trace_id, span_id, flags = int(trace_hex, 16), int(span_hex, 16), int(flags_hex, 16)
     except ValueError:
         return None
-    if trace_id <= 0 or span_id <= 0 or flags < 0:
+    if not (0 < trace_id <= _MAX_TRACE_ID and 0 < span_id <= _MAX_SPAN_ID and flags >= 0):
         return None
-    state = TraceState.from_header([tracestate]) if tracestate else None
-    return SpanContext(trace_id, span_id, True, _FLAGS[flags & 0xFF], state)
+    state = TraceState.from_header([tracestate]) if tracestate else _NO_TRACE_STATE
+    return valid_span_context(trace_id, span_id, True, _FLAGS[flags & 0xFF], state)
 
 
+def valid_span_context(
+    trace_id: int, span_id: int, is_remote: bool, flags: TraceFlags, state: TraceState
+) -> SpanContext:
+    """`SpanContext(...)` for ids known to be valid (non-zero, in range), without its
+    Python-level `__new__` (defaults and the validity check; one per span on the event
+    paths): the same tuple, `is_valid` set. `tests/unit/shared` checks it against the
+    constructor."""
+    context: SpanContext = _tuple_new(
+        SpanContext, (trace_id, span_id, is_remote, flags, state, True)
+    )
+    return context
+
+
+_tuple_new = tuple.__new__
+_NO_TRACE_STATE = TraceState.get_default()
+_MAX_TRACE_ID = 2**128 - 1
+_MAX_SPAN_ID = 2**64 - 1
 _FLAGS = tuple(TraceFlags(value) for value in range(256))
+_CANONICAL_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 """Every `TraceFlags` value, made once (a flags object per parsed header costs ~1 µs)."""
 
 
@@ -240,6 +259,42 @@ class SpanRecorder:
             self._random_ids = type(tracer.id_generator) is RandomIdGenerator
             self._fast_parent = _default_parent_based(tracer.sampler)
 
+    def start_under(
+        self, traceparent: str | None, name: str, kind: SpanKind = SpanKind.INTERNAL
+    ) -> tuple[SpanContext | None, SpanContext | None, str | None]:
+        """Open a span under the context a `traceparent` header names (as `start` under
+        the context it parses to): (parent, span, the `traceparent` the span's children
+        carry). Nothing is recorded for a trace that is not sampled: the header given is
+        passed on, and so is a malformed one when no span could be started.
+
+        A header in the canonical form (what every hop of ta-bridge writes) is read by
+        position: nothing is parsed for a trace that is not sampled, and the child's header
+        reuses the trace id's text.
+        """
+        if (
+            traceparent
+            and self._fast_parent
+            and self.recording
+            and _CANONICAL_TRACEPARENT.fullmatch(traceparent)
+        ):
+            flags = int(traceparent[53:], 16)
+            if not flags & TraceFlags.SAMPLED:
+                return None, None, traceparent
+            trace_id, parent_id = int(traceparent[3:35], 16), int(traceparent[36:52], 16)
+            if trace_id and parent_id:
+                trace_flags = _FLAGS[flags]
+                remote = valid_span_context(trace_id, parent_id, True, trace_flags, _NO_TRACE_STATE)
+                span_id = (_getrandbits(64) if self._random_ids else 0) or (
+                    self._ids.generate_span_id()
+                )
+                child = valid_span_context(trace_id, span_id, False, trace_flags, _NO_TRACE_STATE)
+                return remote, child, f"00-{traceparent[3:35]}-{span_id:016x}-{traceparent[53:]}"
+        parent = parse_traceparent(traceparent)
+        span = self.start(parent, name, kind)
+        if span is None:
+            return parent, None, traceparent or None
+        return parent, span, format_traceparent(span)
+
     def start(
         self, parent: SpanContext | None, name: str, kind: SpanKind = SpanKind.INTERNAL
     ) -> SpanContext | None:
@@ -253,14 +308,11 @@ class SpanRecorder:
             flags = parent.trace_flags
             if not flags & TraceFlags.SAMPLED:
                 return parent
-            span_id = _getrandbits(64) if self._random_ids else 0
-            return SpanContext(
-                parent.trace_id,
-                span_id or self._ids.generate_span_id(),
-                False,
-                flags,
-                parent.trace_state,
+            span_id = (_getrandbits(64) if self._random_ids else 0) or (
+                self._ids.generate_span_id()
             )
+            make = valid_span_context if parent.is_valid else SpanContext
+            return make(parent.trace_id, span_id, False, flags, parent.trace_state)
         trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
         parent_ctx = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
         decision = self._sampler.should_sample(parent_ctx, trace_id, name, kind)
