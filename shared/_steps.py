@@ -140,15 +140,18 @@ class RouteByType:
         self._routes: dict[tuple[str, str], Route | str] = {}
 
     def __call__(self, items: Iterable[Item]) -> None:
+        routes = self._routes
         for item in items:
             envelope = item.envelope
             if envelope is None:
                 continue
-            try:
-                route = self.route(item.record.topic, envelope.type)
-            except InvalidEvent as exc:
-                item.error = exc
-                continue
+            route = routes.get((item.record.topic, envelope.type))
+            if route is None:
+                try:
+                    route = self.route(item.record.topic, envelope.type)
+                except InvalidEvent as exc:
+                    item.error = exc
+                    continue
             if isinstance(route, str):
                 item.skip = route
             else:
@@ -298,6 +301,7 @@ class TraceRecords:
     def __init__(self, tracer: Tracer, group: str) -> None:
         self._recorder = SpanRecorder(tracer)
         self._group = group
+        self._names: dict[str, str] = {}
 
     def open(self, item: Item) -> None:
         envelope = item.envelope
@@ -324,16 +328,20 @@ class TraceRecords:
         if span is None or span is item.parent or item.envelope is None:
             return
         record = item.record
+        topic = record.topic
+        name = self._names.get(topic)
+        if name is None:
+            name = self._names[topic] = f"{topic} process"
         self._recorder.end(
             span,
             item.parent,
-            f"{record.topic} process",
+            name,
             kind=SpanKind.CONSUMER,
             start_ns=item.started_ns,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
-                "messaging.destination.name": record.topic,
+                "messaging.destination.name": topic,
                 "messaging.consumer.group.name": self._group,
                 "messaging.kafka.offset": record.offset,
                 "messaging.kafka.message.key": item.key or "",
