@@ -21,6 +21,7 @@ from shared._transport import (
     BrokerUnavailable,
     CommitRefused,
     ConsumerClient,
+    OutRecord,
     ProducerClient,
     RebalanceCallbacks,
     Record,
@@ -186,6 +187,12 @@ class MemoryProducer:
             MemoryMetadata(topic, record.partition, tp, record.offset, record.timestamp)
         )
         return future
+
+    async def send_many(self, records: Sequence[OutRecord]) -> list[asyncio.Future[Any]]:
+        return [
+            await self.send(topic, value=value, key=key, headers=headers)
+            for topic, key, value, headers in records
+        ]
 
 
 class MemoryConsumer:

@@ -11,18 +11,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import SpanContext, SpanKind, Tracer
 
 from shared._envelope import JSON_CONTENT_TYPE, SPEC_VERSION, format_time, new_event_ids
 from shared._event_model import Event
 from shared._metrics import PipelineMetrics
-from shared._tracing import SpanRecorder, format_traceparent, parse_traceparent
-from shared._transport import ProducerClient, delivered
+from shared._tracing import SpanRecorder, format_traceparent
+from shared._transport import BatchProducerClient, OutRecord, ProducerClient, delivered
 
 __all__ = ["EventPublisher", "Outgoing"]
 
-_SPEC = SPEC_VERSION.encode()
-_JSON = JSON_CONTENT_TYPE.encode()
+_SPEC_HEADER = ("ce_specversion", SPEC_VERSION.encode())
+_JSON_HEADER = ("content-type", JSON_CONTENT_TYPE.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the records of one event class share."""
+
+    type_header: tuple[str, bytes]
+    subject_is_key: bool
+
+
+_Span = tuple[SpanContext, SpanContext | None, str, dict[str, Any], int]
+"""An open producer span: (context, parent, name, attributes, start ns)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +81,9 @@ class EventPublisher:
         self._source = source.encode()
         self._tracer = tracer or trace.NoOpTracer()
         self._spans = SpanRecorder(self._tracer)
-        self._types: dict[type[Event], bytes] = {}
+        self._types: dict[type[Event], _Shape] = {}
+        self._send_names: dict[str, str] = {}
+        self._attributes: dict[tuple[str, int], dict[str, Any]] = {}
         self._metrics = metrics
         self._started = False
 
@@ -88,7 +102,7 @@ class EventPublisher:
 
     async def publish(self, item: Outgoing) -> asyncio.Future[Any]:
         """Enqueue one event; the future resolves on the broker's acknowledgement."""
-        [future] = await self._enqueue([item])
+        [future] = await self._enqueue([item], batched=False)
         if self._metrics is not None:
             published = self._metrics.published.labels(item.topic)
 
@@ -100,13 +114,16 @@ class EventPublisher:
         return future
 
     async def publish_all(self, items: Sequence[Outgoing]) -> list[Any]:
-        """Enqueue every item, then wait for all acknowledgements (results in order).
+        """Enqueue every item, then wait for all acknowledgements.
+
+        Returns the acknowledgements in order: one per batch the items went out in when
+        the client takes batches (`BatchProducerClient`), else one per item.
 
         Raises:
             TransportError: the first delivery error; other items of the batch may have
                 been written.
         """
-        futures = await self._enqueue(items)
+        futures = await self._enqueue(items, batched=True)
         results = await delivered(futures)
         if self._metrics is not None and items:
             published = self._metrics.published
@@ -114,102 +131,156 @@ class EventPublisher:
                 published.labels(topic).inc(n)
         return results
 
-    async def _enqueue(self, items: Sequence[Outgoing]) -> list[asyncio.Future[Any]]:
+    async def _enqueue(
+        self, items: Sequence[Outgoing], *, batched: bool
+    ) -> list[asyncio.Future[Any]]:
         if not items:
             return []
-        # What every item of the batch shares is made once: the fresh ids (one read of the
-        # random source), the send time.
+        spans: list[_Span] = []
+        try:
+            records = self._records(items, spans)
+            client = self._client
+            if batched and isinstance(client, BatchProducerClient):
+                return await client.send_many(records)
+            send = client.send
+            return [
+                await send(topic, value=value, key=key, headers=headers)
+                for topic, key, value, headers in records
+            ]
+        finally:
+            end_ns = time.time_ns()
+            end = self._spans.end
+            for span, parent, name, attributes, started_ns in spans:
+                end(
+                    span,
+                    parent,
+                    name,
+                    kind=SpanKind.PRODUCER,
+                    start_ns=started_ns,
+                    end_ns=end_ns,
+                    attributes=attributes,
+                )
+
+    def _records(self, items: Sequence[Outgoing], spans: list[_Span]) -> list[OutRecord]:
+        """The records of `items`, in order, with their producer spans opened on `spans`.
+
+        Consecutive items pinned to one trace (an outbox row's event and snapshot) share a
+        span in that trace; a batch spanning many changes gets one span per change, each
+        a child of the change's trace (or of the current context when nothing is pinned).
+        Records carry their span as parent (or, when it is not recorded, the context it
+        would have had). What every item shares is made once: the send time, the fresh
+        ids (one read of the random source), each type's header.
+        """
         ids = _fresh_ids()
         now = format_time(datetime.now(UTC)).encode()
-        futures: list[asyncio.Future[Any]] = []
-        # Consecutive items pinned to one trace (an outbox row's event and snapshot) share a
-        # span in that trace; a batch spanning many changes gets one span per change.
+        source = ("ce_source", self._source)
+        time_header = ("ce_time", now)
+        types = self._types
+        records: list[OutRecord] = []
+        append = records.append
         start, count = 0, len(items)
         while start < count:
             pinned = items[start].traceparent
             end = start + 1
             while end < count and items[end].traceparent == pinned:
                 end += 1
-            run = items if end - start == count else items[start:end]
-            futures.extend(await self._enqueue_run(run, pinned, ids, now))
+            trace_extra = self._open_span(items, start, end, pinned, spans)
+            for index in range(start, end):
+                item = items[index]
+                event = item.event
+                shape = types.get(type(event)) or self._shape_of(event)
+                key = event.key().encode()
+                headers = [
+                    _SPEC_HEADER,
+                    ("ce_id", (item.event_id or next(ids)).encode()),
+                    source,
+                    shape.type_header,
+                    ("ce_time", format_time(item.time).encode()) if item.time else time_header,
+                    _JSON_HEADER,
+                ]
+                if shape.subject_is_key:
+                    headers.append(("ce_subject", key))
+                else:
+                    subject = event.subject()
+                    if subject is not None:
+                        headers.append(("ce_subject", subject.encode()))
+                if trace_extra:
+                    headers.extend(trace_extra)
+                append((item.topic, key, event.to_json(), headers))
             start = end
-        return futures
+        return records
 
-    async def _enqueue_run(
+    def _open_span(
         self,
         items: Sequence[Outgoing],
+        start: int,
+        end: int,
         pinned: str | None,
-        ids: Iterator[str],
-        now: bytes,
-    ) -> list[asyncio.Future[Any]]:
-        """Send `items` under one producer span: a child of the `pinned` trace when given,
-        else of the current context. Records carry the span as their parent (or, when it
-        is not recorded, the context it would have had)."""
+        spans: list[_Span],
+    ) -> tuple[tuple[str, bytes], ...]:
+        """Open the producer span of `items[start:end]`; the trace headers its records carry."""
+        first_topic = items[start].topic
+        single = end - start == 1 or all(
+            items[i].topic == first_topic for i in range(start + 1, end)
+        )
+        name = self._send_names.get(first_topic) if single else "send"
+        if name is None:
+            name = self._send_names[first_topic] = f"{first_topic} send"
+        header: str | None
         if pinned:
-            parent = parse_traceparent(pinned)
+            # A malformed pin is passed on as it was.
+            parent, span, header = self._spans.start_under(pinned, name, SpanKind.PRODUCER)
         else:
             current = trace.get_current_span().get_span_context()
             parent = current if current.is_valid else None
-        first_topic = items[0].topic
-        single = len(items) == 1 or all(item.topic == first_topic for item in items)
-        name = f"{first_topic} send" if single else "send"
-        span = self._spans.start(parent, name, SpanKind.PRODUCER)
-        started_ns = time.time_ns()
-        trace_extra: tuple[tuple[str, bytes], ...] = ()
-        if span is not None:
-            encoded = format_traceparent(span).encode()
-            trace_extra = (("ce_traceparent", encoded), ("traceparent", encoded))
-            if span.trace_state:
-                trace_extra += (("tracestate", span.trace_state.to_header().encode()),)
-        elif pinned:
-            # Malformed or not parsed: pass on what was pinned, as it was.
-            encoded = pinned.encode()
-            trace_extra = (("ce_traceparent", encoded), ("traceparent", encoded))
-        source = self._source
-        send = self._client.send
-        types = self._types
-        futures = []
-        try:
-            for item in items:
-                event = item.event
-                headers = [
-                    ("ce_specversion", _SPEC),
-                    ("ce_id", (item.event_id or next(ids)).encode()),
-                    ("ce_source", source),
-                    ("ce_type", types.get(type(event)) or self._type_of(event)),
-                    ("ce_time", format_time(item.time).encode() if item.time else now),
-                    ("content-type", _JSON),
-                ]
-                subject = event.subject()
-                if subject is not None:
-                    headers.append(("ce_subject", subject.encode()))
-                if trace_extra:
-                    headers.extend(trace_extra)
-                futures.append(
-                    await send(
-                        item.topic, value=event.to_json(), key=event.key().encode(), headers=headers
-                    )
-                )
-        finally:
-            topics = first_topic if single else ",".join(sorted({i.topic for i in items}))
-            self._spans.end(
-                span,
-                parent,
-                name,
-                kind=SpanKind.PRODUCER,
-                start_ns=started_ns,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.operation.type": "send",
-                    "messaging.destination.name": topics,
-                    "messaging.batch.message_count": len(items),
-                },
+            span = self._spans.start(parent, name, SpanKind.PRODUCER)
+            header = format_traceparent(span) if span is not None else None
+        if header is None:
+            return ()
+        encoded = header.encode()
+        extra: tuple[tuple[str, bytes], ...] = (
+            ("ce_traceparent", encoded),
+            ("traceparent", encoded),
+        )
+        if span is None:
+            return extra
+        if span.trace_state:
+            extra += (("tracestate", span.trace_state.to_header().encode()),)
+        if span is not parent and span.trace_flags.sampled:
+            topics = (
+                first_topic
+                if single
+                else ",".join(sorted({items[i].topic for i in range(start, end)}))
             )
-        return futures
+            spans.append(
+                (span, parent, name, self._send_attributes(topics, end - start), time.time_ns())
+            )
+        return extra
 
-    def _type_of(self, event: Event) -> bytes:
-        encoded = self._types[type(event)] = event.ce_type().encode()
-        return encoded
+    def _send_attributes(self, topics: str, count: int) -> dict[str, Any]:
+        """A producer span's attributes (one dict per topic and count, shared: spans do not
+        change their attributes once ended)."""
+        key = (topics, count)
+        attributes = self._attributes.get(key)
+        if attributes is None:
+            if len(self._attributes) > 1024:
+                self._attributes.clear()
+            attributes = self._attributes[key] = {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topics,
+                "messaging.batch.message_count": count,
+            }
+        return attributes
+
+    def _shape_of(self, event: Event) -> _Shape:
+        cls = type(event)
+        shape = self._types[cls] = _Shape(
+            ("ce_type", cls.ce_type().encode()),
+            # The default `subject()` is the key: read once, not twice, per event.
+            cls.subject is Event.subject,
+        )
+        return shape
 
     async def publish_raw(
         self,

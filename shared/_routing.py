@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from opentelemetry.trace import SpanContext
 
 from shared._envelope import Envelope
 from shared._event_model import Event
 
-__all__ = ["BatchHandler", "Handler", "MessageContext", "Router"]
+__all__ = ["BatchHandler", "Handler", "MessageContext", "Router", "message_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,40 @@ class MessageContext:
     key: str | None
     attempt: int
     span: SpanContext | None = None
+
+
+_NEW = object.__new__
+(
+    _SET_ENVELOPE,
+    _SET_TOPIC,
+    _SET_PARTITION,
+    _SET_OFFSET,
+    _SET_KEY,
+    _SET_ATTEMPT,
+    _SET_SPAN,
+) = (MessageContext.__dict__[f.name].__set__ for f in fields(MessageContext))
+
+
+def message_context(
+    envelope: Envelope,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: str | None,
+    attempt: int,
+    span: SpanContext | None,
+) -> MessageContext:
+    """`MessageContext(...)` without the frozen dataclass's `__init__` (seven
+    `object.__setattr__` calls, one context per record): slots filled by their descriptors."""
+    ctx: MessageContext = _NEW(MessageContext)
+    _SET_ENVELOPE(ctx, envelope)
+    _SET_TOPIC(ctx, topic)
+    _SET_PARTITION(ctx, partition)
+    _SET_OFFSET(ctx, offset)
+    _SET_KEY(ctx, key)
+    _SET_ATTEMPT(ctx, attempt)
+    _SET_SPAN(ctx, span)
+    return ctx
 
 
 Handler = Callable[[Event, MessageContext], Awaitable[None]]

@@ -44,7 +44,7 @@ from shared._event_model import Event, EventCatalog, split_type
 from shared._metrics import PipelineMetrics
 from shared._policies import DlqWindow, RetryPolicy
 from shared._producer import EventPublisher
-from shared._routing import BatchHandler, Handler, MessageContext, Router
+from shared._routing import BatchHandler, Handler, MessageContext, Router, message_context
 from shared._tracing import SpanRecorder, error_event, parse_traceparent
 from shared._transport import Record, TopicPartition, delivered
 
@@ -140,15 +140,18 @@ class RouteByType:
         self._routes: dict[tuple[str, str], Route | str] = {}
 
     def __call__(self, items: Iterable[Item]) -> None:
+        routes = self._routes
         for item in items:
             envelope = item.envelope
             if envelope is None:
                 continue
-            try:
-                route = self.route(item.record.topic, envelope.type)
-            except InvalidEvent as exc:
-                item.error = exc
-                continue
+            route = routes.get((item.record.topic, envelope.type))
+            if route is None:
+                try:
+                    route = self.route(item.record.topic, envelope.type)
+                except InvalidEvent as exc:
+                    item.error = exc
+                    continue
             if isinstance(route, str):
                 item.skip = route
             else:
@@ -298,6 +301,7 @@ class TraceRecords:
     def __init__(self, tracer: Tracer, group: str) -> None:
         self._recorder = SpanRecorder(tracer)
         self._group = group
+        self._names: dict[str, str] = {}
 
     def open(self, item: Item) -> None:
         envelope = item.envelope
@@ -324,16 +328,20 @@ class TraceRecords:
         if span is None or span is item.parent or item.envelope is None:
             return
         record = item.record
+        topic = record.topic
+        name = self._names.get(topic)
+        if name is None:
+            name = self._names[topic] = f"{topic} process"
         self._recorder.end(
             span,
             item.parent,
-            f"{record.topic} process",
+            name,
             kind=SpanKind.CONSUMER,
             start_ns=item.started_ns,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
-                "messaging.destination.name": record.topic,
+                "messaging.destination.name": topic,
                 "messaging.consumer.group.name": self._group,
                 "messaging.kafka.offset": record.offset,
                 "messaging.kafka.message.key": item.key or "",
@@ -494,32 +502,45 @@ class RunHandlers:
         `done_ids` collects the ids whose effect completed (for de-duplication);
         `seen_ids` is shared by the batch's partitions to catch an id met twice.
         """
+        dedup = self._dedup
         i, n = 0, len(items)
         while i < n:
             if tp in revoked:
                 return  # revoked mid-batch: the new owner starts from our last commit
             item = items[i]
-            if await self._without_handler(item, seen_ids):
+            route = item.route
+            envelope = item.envelope
+            if (
+                route is None
+                or envelope is None
+                or item.error is not None
+                or item.skip is not None
+                or (dedup and envelope.id in seen_ids)
+            ):
+                await self._without_handler(item, seen_ids)
                 progress(tp, item.record.offset + 1, 1)
                 i += 1
                 continue
-            route = item.route
-            assert route is not None
-            assert item.envelope is not None
+            if route.batch_handler is None:
+                # The common case: one record, one per-record handler.
+                assert route.handler is not None
+                if dedup:
+                    seen_ids.add(envelope.id)
+                try:
+                    if await self._one(item, route, route.handler):
+                        done_ids.append(envelope.id)
+                except Abandoned:
+                    return
+                progress(tp, item.record.offset + 1, 1)
+                i += 1
+                continue
             end = i + 1
-            if route.batch_handler is not None:
-                while end < n and self._joins(items[end], route, seen_ids):
-                    end += 1
-            if self._dedup:
+            while end < n and self._joins(items[end], route, seen_ids):
+                end += 1
+            if dedup:
                 seen_ids.update(x.envelope.id for x in items[i:end] if x.envelope)
             try:
-                if route.batch_handler is not None:
-                    await self._segment(items[i:end], route, progress, revoked, done_ids)
-                else:
-                    assert route.handler is not None
-                    if await self._one(item, route, route.handler):
-                        done_ids.append(item.envelope.id)
-                    progress(tp, item.record.offset + 1, 1)
+                await self._segment(items[i:end], route, progress, revoked, done_ids)
             except Abandoned:
                 return
             i = end
@@ -633,17 +654,18 @@ class RunHandlers:
             await self._dlq.send(item.record, exc, attempts=0)
             return None
 
-    def _context(self, item: Item, attempt: int) -> MessageContext:
+    @staticmethod
+    def _context(item: Item, attempt: int) -> MessageContext:
         record = item.record
         assert item.envelope is not None
-        return MessageContext(
-            envelope=item.envelope,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=item.key,
-            attempt=attempt,
-            span=item.span,
+        return message_context(
+            item.envelope,
+            record.topic,
+            record.partition,
+            record.offset,
+            item.key,
+            attempt,
+            item.span,
         )
 
     async def _one(
@@ -659,12 +681,17 @@ class RunHandlers:
         Raises:
             Abandoned: the runner is stopping while a retry waits.
         """
+        event: Event | None
         if decoded:
             event = item.event
         else:
             self._trace.open(item)
-            event = await self._decode(item)
-            if event is None:
+            assert item.envelope is not None
+            try:
+                event = self._catalog.decode(item.envelope)
+            except InvalidEvent as exc:
+                self._trace.close(item, exc)
+                await self._dlq.send(item.record, exc, attempts=0)
                 return False
         assert event is not None
         token = self._trace.activate(item)

@@ -7,6 +7,8 @@ a provider and passes tracers down, and propagation uses a propagator instance.
 from __future__ import annotations
 
 import json
+import random
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +25,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
@@ -157,27 +160,59 @@ def parse_traceparent(traceparent: str | None, tracestate: str | None = None) ->
     """
     if not traceparent:
         return None
-    parts = traceparent.split("-")
-    if len(parts) < 4:
-        return None
-    version, trace_hex, span_hex, flags_hex = parts[0], parts[1], parts[2], parts[3]
     if (
-        len(version) != 2
-        or version == "ff"
-        or (version == "00" and len(parts) != 4)
-        or len(trace_hex) != 32
-        or len(span_hex) != 16
-        or len(flags_hex) != 2
+        len(traceparent) == 55
+        and traceparent.startswith("00-")
+        and traceparent[35] == "-"
+        and traceparent[52] == "-"
+        and traceparent.count("-") == 3
     ):
-        return None
+        # The only form our writers make (version 00, four fields): read by position.
+        trace_hex, span_hex, flags_hex = traceparent[3:35], traceparent[36:52], traceparent[53:]
+    else:
+        parts = traceparent.split("-")
+        if len(parts) < 4:
+            return None
+        version, trace_hex, span_hex, flags_hex = parts[0], parts[1], parts[2], parts[3]
+        if (
+            len(version) != 2
+            or version == "ff"
+            or (version == "00" and len(parts) != 4)
+            or len(trace_hex) != 32
+            or len(span_hex) != 16
+            or len(flags_hex) != 2
+        ):
+            return None
     try:
         trace_id, span_id, flags = int(trace_hex, 16), int(span_hex, 16), int(flags_hex, 16)
     except ValueError:
         return None
-    if not trace_id or not span_id:
+    if not (0 < trace_id <= _MAX_TRACE_ID and 0 < span_id <= _MAX_SPAN_ID and flags >= 0):
         return None
-    state = TraceState.from_header([tracestate]) if tracestate else None
-    return SpanContext(trace_id, span_id, True, TraceFlags(flags & 0xFF), state)
+    state = TraceState.from_header([tracestate]) if tracestate else _NO_TRACE_STATE
+    return valid_span_context(trace_id, span_id, True, _FLAGS[flags & 0xFF], state)
+
+
+def valid_span_context(
+    trace_id: int, span_id: int, is_remote: bool, flags: TraceFlags, state: TraceState
+) -> SpanContext:
+    """`SpanContext(...)` for ids known to be valid (non-zero, in range), without its
+    Python-level `__new__` (defaults and the validity check; one per span on the event
+    paths): the same tuple, `is_valid` set. `tests/unit/shared` checks it against the
+    constructor."""
+    context: SpanContext = _tuple_new(
+        SpanContext, (trace_id, span_id, is_remote, flags, state, True)
+    )
+    return context
+
+
+_tuple_new = tuple.__new__
+_NO_TRACE_STATE = TraceState.get_default()
+_MAX_TRACE_ID = 2**128 - 1
+_MAX_SPAN_ID = 2**64 - 1
+_FLAGS = tuple(TraceFlags(value) for value in range(256))
+_CANONICAL_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+"""Every `TraceFlags` value, made once (a flags object per parsed header costs ~1 µs)."""
 
 
 def format_traceparent(context: SpanContext) -> str:
@@ -186,6 +221,7 @@ def format_traceparent(context: SpanContext) -> str:
 
 
 _UNSET = Status(StatusCode.UNSET)
+_getrandbits = random.getrandbits
 
 
 class SpanRecorder:
@@ -212,13 +248,52 @@ class SpanRecorder:
         self.recording = isinstance(tracer, sdk_trace.Tracer)
         self._processor: Any = None
         self._fast_parent = False
+        self._random_ids = False
         if isinstance(tracer, sdk_trace.Tracer):
             self._processor = tracer.span_processor
             self._resource = tracer.resource
             self._scope = getattr(tracer, "_instrumentation_scope", None)
             self._sampler: Sampler = tracer.sampler
             self._ids = tracer.id_generator
+            # The SDK's default ids are `random.getrandbits`: drawn here without the call.
+            self._random_ids = type(tracer.id_generator) is RandomIdGenerator
             self._fast_parent = _default_parent_based(tracer.sampler)
+
+    def start_under(
+        self, traceparent: str | None, name: str, kind: SpanKind = SpanKind.INTERNAL
+    ) -> tuple[SpanContext | None, SpanContext | None, str | None]:
+        """Open a span under the context a `traceparent` header names (as `start` under
+        the context it parses to): (parent, span, the `traceparent` the span's children
+        carry). Nothing is recorded for a trace that is not sampled: the header given is
+        passed on, and so is a malformed one when no span could be started.
+
+        A header in the canonical form (what every hop of ta-bridge writes) is read by
+        position: nothing is parsed for a trace that is not sampled, and the child's header
+        reuses the trace id's text.
+        """
+        if (
+            traceparent
+            and self._fast_parent
+            and self.recording
+            and _CANONICAL_TRACEPARENT.fullmatch(traceparent)
+        ):
+            flags = int(traceparent[53:], 16)
+            if not flags & TraceFlags.SAMPLED:
+                return None, None, traceparent
+            trace_id, parent_id = int(traceparent[3:35], 16), int(traceparent[36:52], 16)
+            if trace_id and parent_id:
+                trace_flags = _FLAGS[flags]
+                remote = valid_span_context(trace_id, parent_id, True, trace_flags, _NO_TRACE_STATE)
+                span_id = (_getrandbits(64) if self._random_ids else 0) or (
+                    self._ids.generate_span_id()
+                )
+                child = valid_span_context(trace_id, span_id, False, trace_flags, _NO_TRACE_STATE)
+                return remote, child, f"00-{traceparent[3:35]}-{span_id:016x}-{traceparent[53:]}"
+        parent = parse_traceparent(traceparent)
+        span = self.start(parent, name, kind)
+        if span is None:
+            return parent, None, traceparent or None
+        return parent, span, format_traceparent(span)
 
     def start(
         self, parent: SpanContext | None, name: str, kind: SpanKind = SpanKind.INTERNAL
@@ -230,15 +305,14 @@ class SpanRecorder:
         if not self.recording:
             return parent
         if parent is not None and self._fast_parent:
-            if not parent.trace_flags.sampled:
+            flags = parent.trace_flags
+            if not flags & TraceFlags.SAMPLED:
                 return parent
-            return SpanContext(
-                parent.trace_id,
-                self._ids.generate_span_id(),
-                False,
-                parent.trace_flags,
-                parent.trace_state,
+            span_id = (_getrandbits(64) if self._random_ids else 0) or (
+                self._ids.generate_span_id()
             )
+            make = valid_span_context if parent.is_valid else SpanContext
+            return make(parent.trace_id, span_id, False, flags, parent.trace_state)
         trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
         parent_ctx = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
         decision = self._sampler.should_sample(parent_ctx, trace_id, name, kind)

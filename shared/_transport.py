@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -18,16 +19,20 @@ from typing import Any, Protocol, runtime_checkable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import murmur2
 from aiokafka.structs import TopicPartition
 
 from shared._errors import RetryableError
 
 __all__ = [
+    "BatchProducerClient",
     "BrokerUnavailable",
     "ClusterOps",
     "CommitRefused",
     "ConsumerClient",
     "KafkaTransport",
+    "KeyPartitioner",
+    "OutRecord",
     "ProducerClient",
     "RebalanceCallbacks",
     "Record",
@@ -177,6 +182,23 @@ class ProducerClient(Protocol):
     ) -> asyncio.Future[Any]: ...
 
 
+OutRecord = tuple[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]]]
+"""A record to produce: (topic, key, value, headers)."""
+
+
+@runtime_checkable
+class BatchProducerClient(Protocol):
+    """A producer that also takes many records at once (`send_many`)."""
+
+    async def send_many(self, records: Sequence[OutRecord]) -> list[asyncio.Future[Any]]:
+        """Enqueue `records` in order (per partition, as `send` would place them).
+
+        Returns delivery futures, one per batch the records went out in (not one per
+        record); each resolves on the broker's acknowledgement of its batch.
+        """
+        ...
+
+
 class ConsumerClient(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -270,11 +292,38 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._callbacks.on_assigned(assigned)
 
 
+class KeyPartitioner:
+    """aiokafka's default partitioner (murmur2 of the key, as the Java client) with each
+    key's hash remembered: a service keys its events by aggregate id, so keys repeat, and
+    the pure-Python murmur2 costs microseconds a record. A record without a key goes to a
+    random available partition, as by default."""
+
+    def __init__(self, capacity: int = 65_536) -> None:
+        self._hashes: dict[bytes, int] = {}
+        self._capacity = capacity
+
+    def hash_of(self, key: bytes) -> int:
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self._capacity:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return hashed
+
+    def __call__(
+        self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]
+    ) -> int:
+        if key is None:
+            return random.choice(available or all_partitions)  # noqa: S311 - spreading load
+        return all_partitions[self.hash_of(key) % len(all_partitions)]
+
+
 class _KafkaProducer:
     """aiokafka's producer behind the port: its errors translated."""
 
-    def __init__(self, inner: AIOKafkaProducer) -> None:
+    def __init__(self, inner: AIOKafkaProducer, partitioner: KeyPartitioner) -> None:
         self._inner = inner
+        self._partitioner = partitioner
 
     async def start(self) -> None:
         with map_kafka_errors():
@@ -309,6 +358,69 @@ class _KafkaProducer:
         except kafka_errors.KafkaError as exc:
             raise translate_error(exc) from exc
         return future
+
+    async def send_many(self, records: Sequence[OutRecord]) -> list[asyncio.Future[Any]]:
+        """Records grouped by partition into aiokafka batches (`create_batch` /
+        `send_batch`): no per-record future, partitioner call or accumulator look-up.
+
+        A partition's records keep their order, and batches of one partition queue behind
+        each other; the partitions' batches are handed over concurrently. Records without
+        a key go through `send` (a random partition each).
+        """
+        inner = self._inner
+        hash_of = self._partitioner.hash_of
+        try:
+            partitions: dict[str, list[int]] = {}
+            for topic in {record[0] for record in records}:
+                partitions[topic] = sorted(await inner.partitions_for(topic))
+            lanes: dict[tuple[str, int], list[OutRecord]] = {}
+            keyless: list[OutRecord] = []
+            for record in records:
+                topic, key = record[0], record[1]
+                if key is None:
+                    keyless.append(record)
+                    continue
+                ids = partitions[topic]
+                tp = (topic, ids[hash_of(key) % len(ids)])
+                lane = lanes.get(tp)
+                if lane is None:
+                    lanes[tp] = [record]
+                else:
+                    lane.append(record)
+            futures = [
+                future
+                for lane_futures in await asyncio.gather(
+                    *(self._send_lane(tp[0], tp[1], lane) for tp, lane in lanes.items())
+                )
+                for future in lane_futures
+            ]
+            for topic, key, value, headers in keyless:
+                futures.append(await inner.send(topic, value=value, key=key, headers=headers))
+        except kafka_errors.KafkaError as exc:
+            raise translate_error(exc) from exc
+        return futures
+
+    async def _send_lane(
+        self, topic: str, partition: int, records: Sequence[OutRecord]
+    ) -> list[asyncio.Future[Any]]:
+        inner = self._inner
+        futures: list[asyncio.Future[Any]] = []
+        batch = inner.create_batch()
+        for _, key, value, headers in records:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                if batch.record_count() == 0:
+                    # Larger than a whole batch: `send` raises the driver's own error.
+                    futures.append(await inner.send(topic, value=value, key=key, headers=headers))
+                    continue
+                batch.close()
+                futures.append(await inner.send_batch(batch, topic, partition=partition))
+                batch = inner.create_batch()
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                    futures.append(await inner.send(topic, value=value, key=key, headers=headers))
+        if batch.record_count():
+            batch.close()
+            futures.append(await inner.send_batch(batch, topic, partition=partition))
+        return futures
 
 
 class _KafkaConsumer:
@@ -378,6 +490,7 @@ class KafkaTransport:
         self._timeout_ms = request_timeout_ms
 
     def producer(self, *, client_id: str, linger_ms: int = 5) -> ProducerClient:
+        partitioner = KeyPartitioner()
         return _KafkaProducer(
             AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
@@ -387,7 +500,9 @@ class KafkaTransport:
                 linger_ms=linger_ms,
                 max_batch_size=256 * 1024,
                 request_timeout_ms=30_000,
-            )
+                partitioner=partitioner,
+            ),
+            partitioner,
         )
 
     def consumer(self, *, group_id: str, client_id: str, max_poll_records: int) -> ConsumerClient:
