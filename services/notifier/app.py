@@ -41,7 +41,6 @@ from shared.events import (
 
 from .activity_index import SqliteActivityIndex
 from .clock import SystemClock
-from .commit_barrier import DurableCommits
 from .consumer import ACTIVITY_CHANGES, handle_activity_change, handle_sdg_tags
 from .dead_letters import KafkaDeadLetters
 from .dispatcher import Dispatcher, DispatchLimits
@@ -172,7 +171,7 @@ def _consumer(
         router.route(SdgTagsAssigned, partial(handle_sdg_tags, accept=accept, index=index))
         ns = settings.topic_namespace
         return ConsumerRunner(
-            transport=DurableCommits(kafka, dispatcher.durable),
+            transport=kafka,
             group_id=settings.consumer_group,
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
             router=router,
@@ -181,6 +180,8 @@ def _consumer(
             logger=obs.logger,
             metrics=obs.metrics,
             tracer=obs.tracer,
+            # Every offset commit waits until the deliveries handed over are stored.
+            durability_barrier=dispatcher.durable,
         )
 
     return build

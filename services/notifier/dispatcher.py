@@ -173,9 +173,9 @@ class Dispatcher:
     async def hand_over(self, event: IncomingEvent) -> None:
         """Queue ``event`` like :meth:`accept`, without waiting for the store: its deliveries
         are durable (and start) with the writer's next batch, and by the time
-        :meth:`durable` returns. The consumer uses this with
-        :class:`~services.notifier.commit_barrier.DurableCommits`, which awaits
-        :meth:`durable` before every offset commit; a failed write is retried, never lost.
+        :meth:`durable` returns. The consumer uses this and gives :meth:`durable` to the
+        runner as its durability barrier, awaited before every offset commit; a failed
+        write is retried, never lost.
         """
         wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
         now = self._clock.now()

@@ -9,8 +9,8 @@ The dispatcher hands its writes here instead of running a statement per delivery
   id and generation in the store).
 - ``enqueue_later(deliveries, then)`` returns once buffered; ``then(added)`` runs when they
   are durable, and a failed write is retried. The consumer's handler uses it and
-  :class:`~services.notifier.commit_barrier.DurableCommits` calls ``flush`` before each
-  offset commit: durable before the commit, without a round trip per record.
+  the consumer runner's durability barrier (``Dispatcher.durable``) calls ``flush`` before
+  each offset commit: durable before the commit, without a round trip per record.
 - ``record(attempt, delivery, then)`` returns at once (unless the window is full) and runs
   ``then`` when the attempt is durable. An attempt lost to a crash leaves its delivery
   pending, so it is sent again after a restart: at least once, with the same webhook-id.
