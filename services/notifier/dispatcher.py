@@ -182,6 +182,18 @@ class Dispatcher:
         deliveries = [Delivery.for_event(event, s.id, now=now) for s in wanted]
         await self._writer.enqueue_later(deliveries, then=self._queued)
 
+    async def hand_over_many(self, events: Sequence[IncomingEvent]) -> None:
+        """:meth:`hand_over` for several events at once: the subscriptions are read once and
+        every delivery joins one hand-over (in the events' order)."""
+        subscriptions = await self._store.routable_subscriptions()
+        now = self._clock.now()
+        deliveries = [
+            Delivery.for_event(event, s.id, now=now)
+            for event in events
+            for s in recipients(event, subscriptions, self._members)
+        ]
+        await self._writer.enqueue_later(deliveries, then=self._queued)
+
     async def durable(self) -> None:
         """Return once everything handed over before the call is stored."""
         await self._writer.flush()
