@@ -183,16 +183,17 @@ class Dispatcher:
         await self._writer.enqueue_later(deliveries, then=self._queued)
 
     async def hand_over_many(self, events: Sequence[IncomingEvent]) -> None:
-        """:meth:`hand_over` for several events at once: the subscriptions are read once and
-        every delivery joins one hand-over (in the events' order)."""
+        """:meth:`hand_over` for several events at once, in order, with the subscriptions
+        read once. Each event's deliveries are handed over on their own, so the writer can
+        store a long run in several bounded transactions and the first lanes start sending
+        while the rest are written."""
         subscriptions = await self._store.routable_subscriptions()
         now = self._clock.now()
-        deliveries = [
-            Delivery.for_event(event, s.id, now=now)
-            for event in events
-            for s in recipients(event, subscriptions, self._members)
-        ]
-        await self._writer.enqueue_later(deliveries, then=self._queued)
+        for event in events:
+            wanted = recipients(event, subscriptions, self._members)
+            await self._writer.enqueue_later(
+                [Delivery.for_event(event, s.id, now=now) for s in wanted], then=self._queued
+            )
 
     async def durable(self) -> None:
         """Return once everything handed over before the call is stored."""

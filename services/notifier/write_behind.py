@@ -191,6 +191,9 @@ class DeliveryWriter:
                 finally:
                     self._in_flight = None
                     await self._settle()
+                # A transaction runs on the loop: let the lanes it started (and the rest of
+                # the service) run before the next one.
+                await asyncio.sleep(0)
             if self._closing:
                 return
 
