@@ -15,8 +15,7 @@ the start of the run (bare client).
 service (`create_app`) and publishes activity events with the shared publisher. The default
 is `kafka` when KAFKA_BOOTSTRAP_SERVERS is set (as `make bench-notify` does), else `direct`.
 Each figure is the median of the rounds; rounds alternate notifier and bare client, and the
-ratio printed last (`RATIO bench-notify`) is the median of the per-round rate ratios. The
-process runs with the services' garbage-collector settings (`settle_heap`), both sides alike.
+ratio printed last (`RATIO bench-notify`) is the median of the per-round rate ratios.
 """
 
 from __future__ import annotations
@@ -321,14 +320,8 @@ def _median(rounds: list[Round]) -> Round:
 
 
 async def main(mode: str, rounds: int, count: int) -> None:
-    from shared import settle_heap
-
     receivers = Receivers()
     await receivers.start()
-    # The garbage collector as every service runs it (`serve` settles the heap once started):
-    # without it the collector ran ~180 times a round, ~0.5-1 s of each burst, on both sides.
-    # Process-wide, so the bare client's rounds get the same settings.
-    settle_heap()
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     deliveries = count * RECEIVERS
     ours: list[Round] = []
