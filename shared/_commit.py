@@ -8,7 +8,9 @@ that performs the commit (`Committer`):
       └────accepted──────┴─────────────refused (rebalancing)──────────┘
 
 `advance` is called only once a record's effect is complete (or its dead letter is
-acknowledged), so whatever `begin` hands out is safe to commit.
+acknowledged), so whatever `begin` hands out is safe to commit. A handler whose effect
+becomes durable later (a write-behind buffer) gives the `Committer` a `DurabilityBarrier`:
+every commit first awaits it, so what is committed is durable however the effects batch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from structlog.typing import FilteringBoundLogger
@@ -29,7 +31,17 @@ from shared._transport import CommitRefused, ConsumerClient, TopicPartition
 #: Bound of one commit, and of stopping the client at shutdown.
 SHUTDOWN_STEP_SECONDS = 5.0
 
-__all__ = ["CommitState", "CommitTracker", "Committer", "LagGauges", "Rebalance"]
+__all__ = [
+    "CommitState",
+    "CommitTracker",
+    "Committer",
+    "DurabilityBarrier",
+    "LagGauges",
+    "Rebalance",
+]
+
+DurabilityBarrier = Callable[[], Awaitable[None]]
+"""Returns once every effect the handlers reported done before the call is durable."""
 
 
 class CommitState(enum.Enum):
@@ -112,6 +124,11 @@ class Committer:
     With a `guard`, a position past its partition's log end (the broker lost what it had
     acknowledged) is never committed; every commit is bounded by `SHUTDOWN_STEP_SECONDS`
     (against a cluster that lost the topic the client would retry it forever).
+
+    With a `barrier`, every commit (periodic, on revocation, at shutdown) awaits it after
+    taking the offsets and before sending them, within the same bound: handlers may return
+    before their effect is durable, and nothing is committed until it is. A barrier that
+    fails or does not return in time leaves the offsets uncommitted, for the next commit.
     """
 
     def __init__(
@@ -120,10 +137,12 @@ class Committer:
         logger: FilteringBoundLogger,
         *,
         guard: LogLossGuard | None = None,
+        barrier: DurabilityBarrier | None = None,
     ) -> None:
         self._tracker = tracker
         self._log = logger
         self._guard = guard
+        self._barrier = barrier
         self._lock = asyncio.Lock()
         self.consumer: ConsumerClient | None = None
 
@@ -139,10 +158,14 @@ class Committer:
                 offsets = self._guard.before_commit(consumer, offsets)
                 self._tracker.pending.update(offsets)
             try:
-                await asyncio.wait_for(consumer.commit(offsets), SHUTDOWN_STEP_SECONDS)
+                await asyncio.wait_for(self._send(consumer, offsets), SHUTDOWN_STEP_SECONDS)
             except TimeoutError:
                 self._tracker.refused()
                 self._log.warning("commit did not finish in time; retried with the next one")
+                return
+            except _BarrierFailed as exc:
+                self._tracker.refused()
+                self._log.warning("durability barrier failed; not committed", error=str(exc))
                 return
             except CommitRefused as exc:
                 # The new owner re-reads from the last commit and de-duplication absorbs
@@ -154,6 +177,18 @@ class Committer:
                 self._tracker.refused()
                 raise
             self._tracker.accepted(offsets)
+
+    async def _send(self, consumer: ConsumerClient, offsets: dict[TopicPartition, int]) -> None:
+        if self._barrier is not None:
+            try:
+                await self._barrier()
+            except Exception as exc:
+                raise _BarrierFailed(str(exc)) from exc
+        await consumer.commit(offsets)
+
+
+class _BarrierFailed(Exception):
+    """The durability barrier raised: the effects may not be durable, so no commit."""
 
 
 class LagGauges:

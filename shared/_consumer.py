@@ -36,7 +36,14 @@ from opentelemetry import trace
 from opentelemetry.trace import Tracer
 from structlog.typing import FilteringBoundLogger
 
-from shared._commit import SHUTDOWN_STEP_SECONDS, Committer, CommitTracker, LagGauges, Rebalance
+from shared._commit import (
+    SHUTDOWN_STEP_SECONDS,
+    Committer,
+    CommitTracker,
+    DurabilityBarrier,
+    LagGauges,
+    Rebalance,
+)
 from shared._dedup import DedupStore
 from shared._errors import DlqLimitExceeded
 from shared._event_model import EventCatalog
@@ -89,6 +96,7 @@ class ConsumerRunner:
         poll_timeout_ms: int = 200,
         rng: random.Random | None = None,
         retry_topic: str | None = None,
+        durability_barrier: DurabilityBarrier | None = None,
     ) -> None:
         """`retry_topic` (`shared.retry_topic`, created with the service's topics) is read
         alongside `topics` and named in this group's dead letters: a redrive of them
@@ -132,7 +140,9 @@ class ConsumerRunner:
         )
         self._tracker = CommitTracker(commit_policy or CommitPolicy())
         self._loss_guard = LogLossGuard(transport, self._log)
-        self._committer = Committer(self._tracker, self._log, guard=self._loss_guard)
+        self._committer = Committer(
+            self._tracker, self._log, guard=self._loss_guard, barrier=durability_barrier
+        )
         self._lag = LagGauges(metrics, group_id)
         self._rebalance = Rebalance(
             tracker=self._tracker,

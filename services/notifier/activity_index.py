@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -67,9 +68,18 @@ class Facets:
         )
 
 
+#: One activity change as the index notes it: (activity id, version, facets).
+Note = tuple[str, int, Facets]
+
+
 class ActivityIndex(Protocol):
     async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
         """Keep ``facets`` unless a newer version is known; return the computed goals known."""
+        ...
+
+    async def note_activities(self, notes: Sequence[Note]) -> list[frozenset[int]]:
+        """``note_activity`` for each note in turn, at once (one transaction): durable when
+        it returns, so the SDG-tag events read after it see every note."""
         ...
 
     async def note_goals(
@@ -90,6 +100,9 @@ class MemoryActivityIndex:
             self._facets[activity_id] = (version, facets)
         return self._goals.get(activity_id, (0, frozenset[int]()))[1]
 
+    async def note_activities(self, notes: Sequence[Note]) -> list[frozenset[int]]:
+        return [await self.note_activity(*note) for note in notes]
+
     async def note_goals(
         self, activity_id: str, version: int, goals: frozenset[int]
     ) -> Facets | None:
@@ -98,6 +111,18 @@ class MemoryActivityIndex:
             self._goals[activity_id] = (version, goals)
         found = self._facets.get(activity_id)
         return found[1] if found else None
+
+
+_NOTE_ACTIVITY = (
+    "INSERT INTO activity_facets (activity_id, version, facets) VALUES (?, ?, ?)"
+    " ON CONFLICT(activity_id) DO UPDATE SET version = excluded.version,"
+    " facets = excluded.facets WHERE excluded.version >= activity_facets.version"
+)
+_NO_GOALS = frozenset[int]()
+
+
+def _goals(text: str) -> frozenset[int]:
+    return frozenset(json.loads(text)) if text != "[]" else _NO_GOALS
 
 
 class SqliteActivityIndex:
@@ -132,22 +157,27 @@ class SqliteActivityIndex:
         return row is not None
 
     async def note_activity(self, activity_id: str, version: int, facets: Facets) -> frozenset[int]:
-        params = (activity_id, version, facets.to_json())
+        (goals,) = await self.note_activities([(activity_id, version, facets)])
+        return goals
 
-        def work(c: sqlite3.Connection) -> sqlite3.Row | None:
-            c.execute(
-                "INSERT INTO activity_facets (activity_id, version, facets) VALUES (?, ?, ?)"
-                " ON CONFLICT(activity_id) DO UPDATE SET version = excluded.version,"
-                " facets = excluded.facets WHERE excluded.version >= activity_facets.version",
-                params,
-            )
-            row: sqlite3.Row | None = c.execute(
-                "SELECT goals FROM activity_facets WHERE activity_id = ?", (activity_id,)
-            ).fetchone()
-            return row
+    async def note_activities(self, notes: Sequence[Note]) -> list[frozenset[int]]:
+        params = [
+            (activity_id, version, facets.to_json()) for activity_id, version, facets in notes
+        ]
 
-        row = await self._db.transaction(work)
-        return frozenset(json.loads(row[0])) if row else frozenset()
+        def work(c: sqlite3.Connection) -> list[sqlite3.Row | None]:
+            rows: list[sqlite3.Row | None] = []
+            for note in params:
+                c.execute(_NOTE_ACTIVITY, note)
+                rows.append(
+                    c.execute(
+                        "SELECT goals FROM activity_facets WHERE activity_id = ?", (note[0],)
+                    ).fetchone()
+                )
+            return rows
+
+        rows = await self._db.transaction(work) if params else []
+        return [_goals(row[0]) if row else frozenset() for row in rows]
 
     async def note_goals(
         self, activity_id: str, version: int, goals: frozenset[int]

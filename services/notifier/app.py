@@ -43,8 +43,7 @@ from shared.events import (
 
 from .activity_index import SqliteActivityIndex
 from .clock import SystemClock
-from .commit_barrier import DurableCommits
-from .consumer import ACTIVITY_CHANGES, handle_activity_change, handle_sdg_tags
+from .consumer import ACTIVITY_CHANGES, handle_activity_changes, handle_sdg_tags
 from .dead_letters import KafkaDeadLetters
 from .dispatcher import Dispatcher, DispatchLimits
 from .filters import CommunityMembers
@@ -188,14 +187,17 @@ def _consumer(
     def build(app: web.Application) -> ConsumerRunner:
         dispatcher, index = app[DISPATCHER], app[INDEX]
         # Handlers hand deliveries over without a transaction each; commits wait for them.
-        accept = dispatcher.hand_over
+        # Activity changes come a run at a time: one index transaction, one hand-over.
         router = Router()
+        batch = partial(handle_activity_changes, accept_many=dispatcher.hand_over_many, index=index)
         for model in ACTIVITY_CHANGES:
-            router.route(model, partial(handle_activity_change, accept=accept, index=index))
-        router.route(SdgTagsAssigned, partial(handle_sdg_tags, accept=accept, index=index))
+            router.route_batch(model, batch)
+        router.route(
+            SdgTagsAssigned, partial(handle_sdg_tags, accept=dispatcher.hand_over, index=index)
+        )
         ns = settings.topic_namespace
         return ConsumerRunner(
-            transport=DurableCommits(kafka, dispatcher.durable),
+            transport=kafka,
             group_id=settings.namespaced_group(settings.consumer_group),
             retry_topic=retry_topic(settings.consumer_group, settings.topic_namespace),
             topics=[namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)],
@@ -205,6 +207,8 @@ def _consumer(
             logger=obs.logger,
             metrics=obs.metrics,
             tracer=obs.tracer,
+            # Every offset commit waits until the deliveries handed over are stored.
+            durability_barrier=dispatcher.durable,
         )
 
     return build

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,7 +13,7 @@ from .sender import SendResult
 def attempt_record(delivery: Delivery, result: SendResult, *, started_at: datetime) -> Attempt:
     """The attempt as stored and shown to the partner."""
     return Attempt(
-        id="att_" + uuid.uuid4().hex,
+        id="att_" + secrets.token_hex(16),
         delivery_id=delivery.id,
         subscription_id=delivery.subscription_id,
         event_id=delivery.event_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,7 +58,7 @@ class Delivery:
     @classmethod
     def for_event(cls, event: IncomingEvent, subscription_id: str, *, now: datetime) -> Delivery:
         return cls(
-            id="dlv_" + uuid.uuid4().hex,
+            id="dlv_" + secrets.token_hex(16),
             subscription_id=subscription_id,
             event_id=event.id,
             event_type=event.type,
@@ -74,7 +74,7 @@ class Delivery:
     def redriven(self, *, now: datetime, generation: int) -> Delivery:
         """A fresh pending copy with the same webhook-id, body and acceptance time."""
         return Delivery(
-            id="dlv_" + uuid.uuid4().hex,
+            id="dlv_" + secrets.token_hex(16),
             subscription_id=self.subscription_id,
             event_id=self.event_id,
             event_type=self.event_type,

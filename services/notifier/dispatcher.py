@@ -179,14 +179,27 @@ class Dispatcher:
     async def hand_over(self, event: IncomingEvent) -> None:
         """Queue ``event`` like :meth:`accept`, without waiting for the store: its deliveries
         are durable (and start) with the writer's next batch, and by the time
-        :meth:`durable` returns. The consumer uses this with
-        :class:`~services.notifier.commit_barrier.DurableCommits`, which awaits
-        :meth:`durable` before every offset commit; a failed write is retried, never lost.
+        :meth:`durable` returns. The consumer uses this and gives :meth:`durable` to the
+        runner as its durability barrier, awaited before every offset commit; a failed
+        write is retried, never lost.
         """
         wanted = recipients(event, await self._store.routable_subscriptions(), self._members)
         now = self._clock.now()
         deliveries = [Delivery.for_event(event, s.id, now=now) for s in wanted]
         await self._writer.enqueue_later(deliveries, then=self._queued)
+
+    async def hand_over_many(self, events: Sequence[IncomingEvent]) -> None:
+        """:meth:`hand_over` for several events at once, in order, with the subscriptions
+        read once. Each event's deliveries are handed over on their own, so the writer can
+        store a long run in several bounded transactions and the first lanes start sending
+        while the rest are written."""
+        subscriptions = await self._store.routable_subscriptions()
+        now = self._clock.now()
+        for event in events:
+            wanted = recipients(event, subscriptions, self._members)
+            await self._writer.enqueue_later(
+                [Delivery.for_event(event, s.id, now=now) for s in wanted], then=self._queued
+            )
 
     async def durable(self) -> None:
         """Return once everything handed over before the call is stored."""

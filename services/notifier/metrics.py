@@ -75,15 +75,19 @@ class PrometheusDeliveryMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=registry,
         )
-        for outcome in AttemptOutcome:
-            self._attempts.labels(outcome.value)
+        # The labelled children, looked up once (``labels`` builds a key per call).
+        self._by_outcome = {
+            outcome: (self._attempts.labels(outcome.value), self._latency.labels(outcome.value))
+            for outcome in AttemptOutcome
+        }
 
     def enqueued(self, count: int) -> None:
         self._enqueued.inc(count)
 
     def attempted(self, outcome: AttemptOutcome, latency_seconds: float) -> None:
-        self._attempts.labels(outcome.value).inc()
-        self._latency.labels(outcome.value).observe(latency_seconds)
+        attempts, latency = self._by_outcome[outcome]
+        attempts.inc()
+        latency.observe(latency_seconds)
 
     def delivered(self) -> None:
         self._delivered.inc()

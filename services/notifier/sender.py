@@ -8,12 +8,10 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
-from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Tracer
 from yarl import URL
 
-from shared import context_from_traceparent, trace_headers
+from shared import SpanRecorder, format_traceparent, parse_traceparent
 
 from .deliveries import RESPONSE_EXCERPT_BYTES, AttemptOutcome
 from .errors import UnsafeTargetError
@@ -69,7 +67,10 @@ class WebhookSender:
 
     Each attempt is a CLIENT span, child of the ``traceparent`` header it is given (the
     event's trace), and the header sent is the span's own: the receiver continues the trace
-    that began with the change in the registry.
+    that began with the change in the registry. The span is recorded directly
+    (:class:`~shared.SpanRecorder`, as the runner records its spans): its parent, attributes
+    and outcome are known, so it costs a span id and one finished span, not the SDK's
+    span machinery, and the parent's sampling flag decides as the SDK's sampler would.
     """
 
     def __init__(
@@ -83,54 +84,52 @@ class WebhookSender:
         self._session = session
         self._policy = policy
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._tracer = tracer or trace.NoOpTracer()
+        self._spans = SpanRecorder(tracer) if tracer is not None else None
         #: The policy's verdict on each URL's text (parsed URL, or the refusal), which
         #: depends on nothing else; DNS answers are still vetted on every new connection.
         self._verdicts: dict[str, URL | UnsafeTargetError] = {}
-        self._parents: dict[str, Context] = {}
+        self._parents: dict[str, SpanContext | None] = {}
 
     async def send(
         self, url: str, *, headers: dict[str, str], body: bytes, now: datetime
     ) -> SendResult:
         """Deliver once; ``now`` anchors an HTTP-date Retry-After."""
         verdict = self._verdict(url)
-        target = verdict if isinstance(verdict, URL) else URL()
-        # start_span, not start_as_current_span: the attempt's headers carry the span's
-        # context explicitly, so nothing needs attaching (the cheaper path, as the runner's).
-        span = self._tracer.start_span(
-            "POST",
-            context=self._parent(headers.get("traceparent")),
-            kind=SpanKind.CLIENT,
-            attributes={
-                "http.request.method": "POST",
-                "server.address": target.raw_host or "",
-                "server.port": target.port or 0,
-                "url.path": target.path,
-                "webhook.id": headers.get("webhook-id", ""),
-            },
-        )
+        spans = self._spans
+        if spans is None or not spans.recording:
+            return await self._send(url, verdict, headers=headers, body=body, now=now)
+        parent = self._parent(headers.get("traceparent"))
+        span = spans.start(parent, "POST", SpanKind.CLIENT)
+        if span is not None and span is not parent:
+            headers["traceparent"] = format_traceparent(span)
+            if span.trace_state:
+                headers["tracestate"] = span.trace_state.to_header()
+        start_ns = time.time_ns()
+        result: SendResult | None = None
         try:
-            if span.is_recording():
-                headers = {**headers, **trace_headers(trace.set_span_in_context(span))}
             result = await self._send(url, verdict, headers=headers, body=body, now=now)
-            span.set_attribute("webhook.outcome", result.outcome.value)
-            if result.status_code is not None:
-                span.set_attribute("http.response.status_code", result.status_code)
-            if result.outcome is not AttemptOutcome.DELIVERED:
-                span.set_status(Status(StatusCode.ERROR, result.error or result.outcome.value))
             return result
         finally:
-            span.end()
+            if span is not None and span is not parent:
+                spans.end(
+                    span,
+                    parent,
+                    "POST",
+                    kind=SpanKind.CLIENT,
+                    start_ns=start_ns,
+                    attributes=_attributes(verdict, headers, result),
+                    status=_status(result),
+                )
 
-    def _parent(self, traceparent: str | None) -> Context:
-        """The event's trace context, parsed once for all its subscriptions' attempts."""
+    def _parent(self, traceparent: str | None) -> SpanContext | None:
+        """The event's span context, parsed once for all its subscriptions' attempts."""
         if not traceparent:
-            return Context()
-        parent = self._parents.get(traceparent)
-        if parent is None:
-            if len(self._parents) >= _PARENTS_KEPT:
-                self._parents.clear()
-            parent = self._parents[traceparent] = context_from_traceparent(traceparent)
+            return None
+        if traceparent in self._parents:
+            return self._parents[traceparent]
+        if len(self._parents) >= _PARENTS_KEPT:
+            self._parents.clear()
+        parent = self._parents[traceparent] = parse_traceparent(traceparent)
         return parent
 
     def _verdict(self, url: str) -> URL | UnsafeTargetError:
@@ -182,6 +181,35 @@ class WebhookSender:
         if isinstance(exc, TimeoutError):
             return AttemptOutcome.RETRY, f"timed out after {self._timeout.total} s"
         return AttemptOutcome.RETRY, f"{type(exc).__name__}: {exc}"
+
+
+def _attributes(
+    verdict: URL | UnsafeTargetError, headers: dict[str, str], result: SendResult | None
+) -> dict[str, object]:
+    target = verdict if isinstance(verdict, URL) else _NO_URL
+    attributes: dict[str, object] = {
+        "http.request.method": "POST",
+        "server.address": target.raw_host or "",
+        "server.port": target.port or 0,
+        "url.path": target.path,
+        "webhook.id": headers.get("webhook-id", ""),
+    }
+    if result is not None:
+        attributes["webhook.outcome"] = result.outcome.value
+        if result.status_code is not None:
+            attributes["http.response.status_code"] = result.status_code
+    return attributes
+
+
+_NO_URL = URL()
+_OK = Status(StatusCode.UNSET)
+
+
+def _status(result: SendResult | None) -> Status:
+    """UNSET when delivered (or cancelled mid-attempt, as ``use_span`` leaves it), else ERROR."""
+    if result is None or result.outcome is AttemptOutcome.DELIVERED:
+        return _OK
+    return Status(StatusCode.ERROR, result.error or result.outcome.value)
 
 
 def _classify(status: int, excerpt: str, retry_after: timedelta | None, latency: int) -> SendResult:

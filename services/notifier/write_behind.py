@@ -9,8 +9,8 @@ The dispatcher hands its writes here instead of running a statement per delivery
   id and generation in the store).
 - ``enqueue_later(deliveries, then)`` returns once buffered; ``then(added)`` runs when they
   are durable, and a failed write is retried. The consumer's handler uses it and
-  :class:`~services.notifier.commit_barrier.DurableCommits` calls ``flush`` before each
-  offset commit: durable before the commit, without a round trip per record.
+  the consumer runner's durability barrier (``Dispatcher.durable``) calls ``flush`` before
+  each offset commit: durable before the commit, without a round trip per record.
 - ``record(attempt, delivery, then)`` returns at once (unless the window is full) and runs
   ``then`` when the attempt is durable. An attempt lost to a crash leaves its delivery
   pending, so it is sent again after a restart: at least once, with the same webhook-id.
@@ -18,8 +18,12 @@ The dispatcher hands its writes here instead of running a statement per delivery
   dispatcher calls it before reading delivery state back from the store.
 
 Batches are natural: one flusher writes whatever accumulated while the previous
-transaction ran, up to ``max_batch`` rows (the transaction runs on the event loop, see
-:mod:`~services.notifier.sqlite_db`, so the bound also bounds how long it holds the loop).
+transaction ran, up to ``max_batch`` rows. When only attempts wait (nobody awaits them:
+no new deliveries, no ``flush``), the flusher lingers up to ``linger_seconds`` so that a
+burst's attempts share fewer transactions (each commit rewrites the pages it touched);
+new deliveries, a ``flush``, a full batch or ``close`` end the wait at once. (The
+transaction runs on the event loop, see :mod:`~services.notifier.sqlite_db`, so the row
+bound also bounds how long it holds the loop.)
 The window is bounded by ``max_buffered`` handed-over writes; past it ``record`` and
 ``enqueue_later`` wait, so a stalled store slows the senders and the consumer down instead
 of growing memory.
@@ -28,6 +32,7 @@ of growing memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -76,16 +81,20 @@ class DeliveryWriter:
         max_batch: int = 500,
         max_buffered: int = 10_000,
         retry_seconds: float = 1.0,
+        linger_seconds: float = 0.01,
         logger: Logger | None = None,
     ) -> None:
         self._store = store
         self._max_batch = max_batch
         self._retry_seconds = retry_seconds
+        self._linger = linger_seconds
         self._log: Logger = logger or logging.getLogger(__name__)
         self._enqueues: deque[_Enqueue] = deque()
         self._records: deque[_Record] = deque()
         self._room = asyncio.Semaphore(max_buffered)
         self._wake = asyncio.Event()
+        #: Set when a write is awaited (new deliveries, a flush, a full batch, close).
+        self._hurry = asyncio.Event()
         self._handed = 0  # writes handed over so far; each write's seq is its number
         self._in_flight: _Batch | None = None
         self._settled = asyncio.Condition()
@@ -104,6 +113,7 @@ class DeliveryWriter:
             return
         task, self._task = self._task, None
         self._closing = True
+        self._hurry.set()
         self._wake.set()
         await task
         for pending in self._enqueues:
@@ -122,6 +132,7 @@ class DeliveryWriter:
         done: asyncio.Future[list[Delivery]] = asyncio.get_running_loop().create_future()
         self._handed += 1
         self._enqueues.append(_Enqueue(self._handed, deliveries, done=done))
+        self._hurry.set()
         self._wake.set()
         return await done
 
@@ -136,6 +147,7 @@ class DeliveryWriter:
         await self._room.acquire()
         self._handed += 1
         self._enqueues.append(_Enqueue(self._handed, deliveries, then=then))
+        self._hurry.set()
         self._wake.set()
 
     async def record(self, attempt: Attempt, delivery: Delivery, then: Then | None = None) -> None:
@@ -143,11 +155,15 @@ class DeliveryWriter:
         await self._room.acquire()
         self._handed += 1
         self._records.append(_Record(self._handed, attempt, delivery, then))
+        if len(self._records) >= self._max_batch:
+            self._hurry.set()
         self._wake.set()
 
     async def flush(self) -> None:
         """Return once every write handed over before this call is settled."""
         target = self._handed
+        if self._oldest_unsettled() <= target:
+            self._hurry.set()
         async with self._settled:
             await self._settled.wait_for(lambda: self._oldest_unsettled() > target)
 
@@ -175,6 +191,11 @@ class DeliveryWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._linger > 0 and not self._hurry.is_set():
+                # Only attempts wait: let a few milliseconds' worth join this transaction.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), self._linger)
+            self._hurry.clear()
             # Let the tasks that are ready now hand over their writes too.
             await asyncio.sleep(0)
             while self._enqueues or self._records:
@@ -191,6 +212,9 @@ class DeliveryWriter:
                 finally:
                     self._in_flight = None
                     await self._settle()
+                # A transaction runs on the loop: let the lanes it started (and the rest of
+                # the service) run before the next one.
+                await asyncio.sleep(0)
             if self._closing:
                 return
 

@@ -1,7 +1,8 @@
 """The notifier's offsets are committed only once the deliveries they produced are stored.
 
-The handlers hand deliveries to the write-behind writer and return; the commit barrier
-(`DurableCommits`) holds each commit until the writer has stored them. Run on the
+The handlers hand deliveries to the write-behind writer and return; the runner's
+durability barrier (`Dispatcher.durable`) holds each commit until the writer has stored
+them. Run on the
 in-memory twin and on the real broker.
 """
 

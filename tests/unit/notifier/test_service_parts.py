@@ -4,7 +4,8 @@ metrics and the OpenAPI document."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,12 @@ from services.notifier.activity_index import (
     MemoryActivityIndex,
     SqliteActivityIndex,
 )
-from services.notifier.consumer import handle_activity_change, handle_sdg_tags
+from services.notifier.consumer import (
+    activity_facets,
+    handle_activity_change,
+    handle_activity_changes,
+    handle_sdg_tags,
+)
 from services.notifier.deliveries import AttemptOutcome
 from services.notifier.events import IncomingEvent
 from services.notifier.metrics import PrometheusDeliveryMetrics
@@ -27,7 +33,7 @@ from services.notifier.partners import hash_api_key
 from services.notifier.schedule import SVIX_DELAYS
 from services.notifier.settings import NotifierSettings
 from services.notifier.views import add_subscription_routes
-from shared import Envelope, MessageContext, SettingsError, load_settings
+from shared import Envelope, MessageContext, SettingsError, load_settings, parse_traceparent
 from shared.domain import Activity
 from shared.events import ActivityUpdated, GoalTag, SdgTagsAssigned
 from tests.support.activities import activity_doc
@@ -189,6 +195,44 @@ async def test_computed_goals_join_the_activitys_facets(index: ActivityIndex) ->
     assert await index.note_goals(v1.id, 0, frozenset({1})) == await index.note_goals(
         v1.id, 1, frozenset({3})
     )
+
+
+async def test_a_run_of_changes_is_noted_in_order_and_handed_over_at_once(
+    index: ActivityIndex,
+) -> None:
+    """The batch handler: the same events as one at a time, one hand-over for the run, and
+    each event under its own record's span."""
+    handed: list[list[IncomingEvent]] = []
+
+    async def accept_many(events: Sequence[IncomingEvent]) -> None:
+        handed.append(list(events))
+
+    v1 = _activity(
+        partners=[
+            {"name": "UNCTAD", "kind": "un_entity", "role": "cooperating", "ref": "XM-DAC-41111"}
+        ]
+    )
+    v2 = _activity(2)
+    await index.note_goals(v1.id, 1, frozenset({3}))
+    first = ActivityUpdated(activity_id=v1.id, version=1, actor="t", state=v1)
+    second = ActivityUpdated(activity_id=v2.id, version=2, actor="t", state=v2)
+    span = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01")
+    ctx_first, ctx_second = _context(first), replace(_context(second), span=span)
+    # Version 2 first, then a late version 1, in one run.
+    await handle_activity_changes(
+        [(second, ctx_second), (first, ctx_first)], accept_many=accept_many, index=index
+    )
+    (run,) = handed
+    assert [e.subject for e in run] == [v2.id, v1.id]
+    assert [e.sdgs for e in run] == [{3, 9}, {3, 9}]
+    assert run[0].partners == activity_facets(v2).partners
+    assert run[1].partners == activity_facets(v1).partners
+    assert "UNCTAD" in run[1].partners - run[0].partners
+    assert run[0].traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00000000000000aa-01"
+    # Without a record span: the current or the envelope's trace parent, as one at a time.
+    assert run[1].traceparent is not None
+    # The late version 1 did not overwrite version 2's facets.
+    assert await index.note_goals(v1.id, 2, frozenset()) == activity_facets(v2)
 
 
 def test_prometheus_metrics() -> None:

@@ -164,3 +164,27 @@ async def test_the_window_is_bounded_while_the_store_stalls(store: GatedStore) -
     await writer.flush()
     assert len(await store.list_attempts(s.id)) == 3
     await writer.close()
+
+
+async def test_attempts_nobody_awaits_linger_into_one_transaction_and_flush_ends_the_wait(
+    store: GatedStore,
+) -> None:
+    s = await subscription(store)
+    # A linger far longer than the test may take: only flush can end it in time.
+    writer = DeliveryWriter(store, linger_seconds=60.0)
+    await writer.start()
+    # New deliveries do not linger: awaited ones are stored at once.
+    ds = await asyncio.wait_for(writer.enqueue([delivery(s, n, f"act-{n}") for n in range(3)]), 10)
+    writes = store.writes
+    told: list[str] = []
+    for d in ds:
+        attempt, done = delivered(d)
+        await writer.record(attempt, done, then=lambda: told.append("durable"))
+        await asyncio.sleep(0)  # the flusher wakes between attempts and keeps waiting
+    assert told == []
+    assert store.writes == writes
+    await asyncio.wait_for(writer.flush(), 10)
+    assert told == ["durable"] * 3
+    assert store.writes == writes + 1  # the three attempts, one transaction
+    assert {a.delivery_id for a in await store.list_attempts(s.id)} == {d.id for d in ds}
+    await asyncio.wait_for(writer.close(), 10)
