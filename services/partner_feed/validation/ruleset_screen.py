@@ -120,19 +120,17 @@ TODAY_VAR = "today"
 
 
 def _iso(expr: str) -> tuple[str, str]:
-    """(the first selected value is a plain ``YYYY-MM-DD``, that value as YYYYMMDD).
+    """(the first selected value starts with a plain ``YYYY-MM-DD``, that date as YYYYMMDD).
 
-    ``NOW`` is today. A plain value that is not a date (``2024-13-40``) is read as missing
-    by the evaluator, so the case passes: a may-fail that compares it anyway errs on the
+    ``NOW`` is today. The evaluator reads a value starting so (a date, a datetime, or
+    anything after it) as that date, or as missing when it is not a date (``2024-13-40``),
+    and a rule passes on a missing date: a may-fail that compares it anyway errs on the
     side of running the case."""
     if expr == "NOW":
         return "true()", f"${TODAY_VAR}"
-    value = f"string({expr})"
-    plain = (
-        f"(string-length({value}) = 10 and "
-        f"translate({value}, '0123456789', '0000000000') = '0000-00-00')"
-    )
-    return plain, f"number(translate({value}, '-', ''))"
+    day = f"substring(string({expr}), 1, 10)"
+    plain = f"translate({day}, '0123456789', '0000000000') = '0000-00-00'"
+    return f"({plain})", f"number(translate({day}, '-', ''))"
 
 
 def _dates(*keys: str, holds: Callable[..., str]) -> Callable[[Mapping[str, Any]], str | None]:
