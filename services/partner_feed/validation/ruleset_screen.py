@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-_PY_WHITESPACE = (
+STRIP_WHITESPACE = (
     "\t\n\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000"
 )
@@ -69,7 +69,7 @@ def _regex_matches(spec: Mapping[str, Any]) -> str | None:
 def _no_spaces(spec: Mapping[str, Any]) -> str | None:
     # value != value.strip(): the first or last character is white space (an empty value
     # passes, and is screened as may-fail: the evaluator decides).
-    ws = f"'{_PY_WHITESPACE}'"
+    ws = f"'{STRIP_WHITESPACE}'"
     return _any(
         _paths(spec),
         f"contains({ws}, substring(., 1, 1)) or contains({ws}, substring(., string-length(.), 1))",

@@ -17,7 +17,7 @@ from lxml import etree
 
 from services.partner_feed.formats.errors import Location
 from services.partner_feed.validation.ruleset import Ruleset
-from services.partner_feed.validation.ruleset_screen import _PY_WHITESPACE
+from services.partner_feed.validation.ruleset_screen import STRIP_WHITESPACE
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data" / "iati"
@@ -60,7 +60,7 @@ def _same(rulesets: tuple[Ruleset, Ruleset], activities: list[Any], days: tuple[
 def test_the_white_space_the_screen_knows_is_what_strip_removes() -> None:
     xml_chars = [c for c in map(chr, range(0x110000)) if c.isspace()]
     unencodable = {"\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f"}
-    assert set(_PY_WHITESPACE) == set(xml_chars) - unencodable
+    assert set(STRIP_WHITESPACE) == set(xml_chars) - unencodable
     for c in unencodable:  # XML 1.0 cannot carry them, so no value holds them
         with pytest.raises(ValueError, match="XML compatible"):
             etree.Element("a").set("b", c)
