@@ -62,7 +62,7 @@ def _if_then(spec: Mapping[str, Any]) -> str | None:
 def _regex_matches(spec: Mapping[str, Any]) -> str | None:
     if spec.get("regex") == _NO_RESERVED:
         # re.search(^[^/&|?]+$) fails on a non-empty value exactly when it holds one of them.
-        return _any(_paths(spec), " or ".join(f"contains(., '{c}')" for c in _RESERVED))
+        return _any(_paths(spec), f"translate(., '{_RESERVED}', '') != .")
     return _any(_paths(spec), "string-length(.) > 0")
 
 
