@@ -28,6 +28,26 @@ class ElementReader:
         self.locations: dict[str, Location] = {"": self.loc(activity)}
         self.findings: list[Finding] = []
         self._counts: dict[str, int] = {}
+        self._by_tag: dict[Any, list[Any]] | None = None
+
+    def children(self, tag: str) -> list[Any]:
+        """The activity's child elements named ``tag``, in document order (as
+        ``activity.findall(tag)``, from one pass over the children for every tag)."""
+        by_tag = self._by_tag
+        if by_tag is None:
+            by_tag = self._by_tag = {}
+            for child in self.activity:
+                group = by_tag.get(child.tag)
+                if group is None:
+                    by_tag[child.tag] = [child]
+                else:
+                    group.append(child)
+        return by_tag.get(tag, [])
+
+    def child(self, tag: str) -> Any | None:
+        """The activity's first child element named ``tag`` (as ``activity.find(tag)``)."""
+        found = self.children(tag)
+        return found[0] if found else None
 
     def loc(self, el: Any) -> Location:
         return Location(line=el.sourceline, path=self.path + self._rel(el))

@@ -11,18 +11,10 @@ from services.partner_feed.formats import vocabularies as voc
 from services.partner_feed.formats.errors import Location
 from services.partner_feed.formats.iati_element import ElementReader
 from services.partner_feed.formats.record import (
-    CountryShare,
     GoalSource,
     GoalVia,
-    Identifiers,
-    OtherIdentifier,
-    Participant,
     PartnerRecord,
-    RegionShare,
-    RelatedActivity,
-    Sector,
     SourceFormat,
-    Tag,
     Text,
     goal_of,
 )
@@ -39,36 +31,36 @@ def map_activity(
     m = reader
     a = activity
     fields: dict[str, Any] = {}
-    ident_el = a.find("iati-identifier")
+    ident_el = m.child("iati-identifier")
     ident = (ident_el.text or "").strip() if ident_el is not None else ""
     if ident_el is not None:
         m.keep("identifier", ident_el)
-    reporting = a.find("reporting-org")
+    reporting = m.child("reporting-org")
     if reporting is not None:
         fields["reporting_org_ref"] = m.attr(reporting, "ref")
-    title = a.find("title")
+    title = m.child("title")
     if title is not None:
         m.keep("titles", title)
     fields["titles"] = m.text(title)
     descriptions: Text = {}
-    for desc in a.findall("description"):
+    for desc in m.children("description"):
         m.keep("descriptions", desc)
         if desc.get("type", "1").strip() == "1":
             for lang, value in m.text(desc).items():
                 descriptions.setdefault(lang, value)
     fields["descriptions"] = descriptions
-    status = a.find("activity-status")
+    status = m.child("activity-status")
     if status is not None:
         m.keep("status", status)
         fields["status"] = m.attr(status, "code")
-    for date_el in a.findall("activity-date"):
+    for date_el in m.children("activity-date"):
         kind = m.attr(date_el, "type")
         field = _DATE_FIELDS.get((legacy.date_type_code(kind) if m.legacy else kind) or "")
         if field and field not in fields:
             fields[field] = m.iso_date(date_el)
             m.keep(field, date_el)
     fields["identifiers"] = _identifiers(m, ident or None)
-    fields["participating_orgs"] = tuple(_participants(m))
+    fields["participating_orgs"] = _participants(m)
     _geography(m, fields)
     _sectors_and_tags(m, fields)
     _gender(m, fields)
@@ -78,74 +70,81 @@ def map_activity(
             fields["last_updated"] = datetime.fromisoformat(updated)
         except ValueError:
             m.fault("format.datetime", f"last-updated-datetime={updated!r}", a, Severity.WARNING)
-    record = PartnerRecord(
-        partner_id=partner_id,
-        record_id=ident or m.path,
-        source_format=SourceFormat.IATI_XML,
-        **fields,
+    # Nested values are plain dicts and lists, validated once here (one pass in
+    # pydantic-core rather than a model per sector, country, participant, ...).
+    record = PartnerRecord.model_validate(
+        {
+            "partner_id": partner_id,
+            "record_id": ident or m.path,
+            "source_format": SourceFormat.IATI_XML,
+            **fields,
+        }
     )
     return record, m.locations, m.findings
 
 
 def _geography(m: ElementReader, fields: dict[str, Any]) -> None:
-    countries, regions = [], []
-    for el in m.activity.findall("recipient-country"):
+    countries: list[dict[str, Any]] = []
+    regions: list[dict[str, Any]] = []
+    for el in m.children("recipient-country"):
         m.indexed("recipient_countries", el)
         code = (m.attr(el, "code") or "").upper()
-        countries.append(CountryShare(code=code, percentage=m.decimal(el)))
-    for el in m.activity.findall("recipient-region"):
+        countries.append({"code": code, "percentage": m.decimal(el)})
+    for el in m.children("recipient-region"):
         m.indexed("recipient_regions", el)
         regions.append(
-            RegionShare(
-                code=m.attr(el, "code") or "",
-                vocabulary=m.attr(el, "vocabulary") or "1",
-                percentage=m.decimal(el),
-            )
+            {
+                "code": m.attr(el, "code") or "",
+                "vocabulary": m.attr(el, "vocabulary") or "1",
+                "percentage": m.decimal(el),
+            }
         )
-    fields["recipient_countries"] = tuple(countries)
-    fields["recipient_regions"] = tuple(regions)
+    fields["recipient_countries"] = countries
+    fields["recipient_regions"] = regions
 
 
-def _identifiers(m: ElementReader, ident: str | None) -> Identifiers:
-    a = m.activity
-    other = tuple(
-        OtherIdentifier(
-            ref=m.attr(el, "ref") or "",
-            type=m.attr(el, "type"),
-            owner_ref=m.attr(owner, "ref") if (owner := el.find("owner-org")) is not None else None,
-        )
-        for el in a.findall("other-identifier")
-    )
-    related = tuple(
-        RelatedActivity(ref=m.attr(el, "ref") or "", type=m.attr(el, "type"))
-        for el in a.findall("related-activity")
-    )
+def _identifiers(m: ElementReader, ident: str | None) -> dict[str, Any]:
+    """The ``Identifiers`` of the activity, as the dict ``PartnerRecord`` validates."""
+    other = [
+        {
+            "ref": m.attr(el, "ref") or "",
+            "type": m.attr(el, "type"),
+            "owner_ref": m.attr(owner, "ref")
+            if (owner := el.find("owner-org")) is not None
+            else None,
+        }
+        for el in m.children("other-identifier")
+    ]
+    related = [
+        {"ref": m.attr(el, "ref") or "", "type": m.attr(el, "type")}
+        for el in m.children("related-activity")
+    ]
     activity_ids = tuple(
         dict.fromkeys(
-            v for el in a.findall("participating-org") if (v := m.attr(el, "activity-id"))
+            v for el in m.children("participating-org") if (v := m.attr(el, "activity-id"))
         )
     )
-    return Identifiers(
-        iati_identifier=ident,
-        other=other,
-        related_activities=related,
-        participating_activity_ids=activity_ids,
-    )
+    return {
+        "iati_identifier": ident,
+        "other": other,
+        "related_activities": related,
+        "participating_activity_ids": activity_ids,
+    }
 
 
-def _participants(m: ElementReader) -> list[Participant]:
+def _participants(m: ElementReader) -> list[dict[str, Any]]:
     out = []
-    for el in m.activity.findall("participating-org"):
+    for el in m.children("participating-org"):
         m.indexed("participating_orgs", el)
         role = m.attr(el, "role") or ""
         out.append(
-            Participant(
-                role=(legacy.role_code(role) or "") if m.legacy else role,
-                ref=m.attr(el, "ref"),
-                type=m.attr(el, "type"),
-                name=m.text(el),
-                activity_id=m.attr(el, "activity-id"),
-            )
+            {
+                "role": (legacy.role_code(role) or "") if m.legacy else role,
+                "ref": m.attr(el, "ref"),
+                "type": m.attr(el, "type"),
+                "name": m.text(el),
+                "activity_id": m.attr(el, "activity-id"),
+            }
         )
     return out
 
@@ -154,13 +153,13 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
     goals: list[str] = []
     targets: list[str] = []
     sources: list[GoalSource] = []
-    sectors: list[Sector] = []
-    for el in m.activity.findall("sector"):
+    sectors: list[dict[str, Any]] = []
+    for el in m.children("sector"):
         m.indexed("sectors", el)
         vocab = m.attr(el, "vocabulary") or "1"
         vocab = (legacy.vocabulary_code(vocab) or "1") if m.legacy else vocab
         code = m.attr(el, "code") or ""
-        sectors.append(Sector(code=code, vocabulary=vocab, percentage=m.decimal(el)))
+        sectors.append({"code": code, "vocabulary": vocab, "percentage": m.decimal(el)})
         if vocab == voc.SECTOR_SDG_GOAL:
             goals.append(code)
             sources.append(GoalSource(goal=code, via="sector-7", code=code))
@@ -171,8 +170,8 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
             _implied(sources, code.lower(), "sector-9")
     communities: list[str] = []
     recommendations: list[int] = []
-    tags: list[Tag] = []
-    for el in m.activity.findall("tag"):
+    tags: list[dict[str, Any]] = []
+    for el in m.children("tag"):
         vocab = m.attr(el, "vocabulary") or ""
         code = m.attr(el, "code") or ""
         uri = m.attr(el, "vocabulary-uri")
@@ -191,15 +190,17 @@ def _sectors_and_tags(m: ElementReader, fields: dict[str, Any]) -> None:
             else:
                 m.fault("format.da_recommendation", f"{code!r} is not a DA recommendation 1-45", el)
         else:
-            tags.append(Tag(code=code, vocabulary=vocab, vocabulary_uri=uri, text=m.text(el)))
+            tags.append(
+                {"code": code, "vocabulary": vocab, "vocabulary_uri": uri, "text": m.text(el)}
+            )
     fields.update(
-        sectors=tuple(sectors),
+        sectors=sectors,
         sdg_goals=tuple(dict.fromkeys(goals)),
         sdg_targets=tuple(dict.fromkeys(targets)),
         goal_sources=tuple(dict.fromkeys(sources)),
         regional_communities=tuple(dict.fromkeys(communities)),
         da_recommendations=tuple(dict.fromkeys(recommendations)),
-        tags=tuple(tags),
+        tags=tags,
     )
 
 
@@ -210,7 +211,7 @@ def _implied(sources: list[GoalSource], code: str, via: GoalVia) -> None:
 
 
 def _gender(m: ElementReader, fields: dict[str, Any]) -> None:
-    for el in m.activity.findall("policy-marker"):
+    for el in m.children("policy-marker"):
         vocab = m.attr(el, "vocabulary") or voc.POLICY_MARKER_OECD_DAC
         vocab = (legacy.vocabulary_code(vocab) or vocab) if m.legacy else vocab
         if vocab != voc.POLICY_MARKER_OECD_DAC or m.attr(el, "code") != voc.GENDER_EQUALITY_MARKER:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any
 
+from lxml import etree
+
 from services.partner_feed.formats.errors import Location
 from services.partner_feed.validation.codelists import codelist
 from services.partner_feed.validation.findings import Category, Finding, Severity
@@ -115,17 +117,17 @@ def normalise_activity(activity: Any, locate: Locate) -> list[Finding]:
         else:
             found.count += 1
 
-    for el in activity.iter():
-        attrib = el.attrib
-        if not attrib or not isinstance(el.tag, str):
+    for el in activity.iter(etree.Element):  # elements only, not comments or PIs
+        items = el.items()  # a snapshot: the loop may rewrite them
+        if not items:
             continue
         tag = str(el.tag)
-        for name, value in list(attrib.items()):
+        for name, value in items:
             stripped = value.strip()
             if stripped and stripped == value:
                 continue
             if not stripped:
-                del attrib[name]
+                del el.attrib[name]
                 note(
                     "format.empty_attribute",
                     f'{_attr_name(name)}="" on <{tag}> is read as absent',
@@ -139,11 +141,11 @@ def normalise_activity(activity: Any, locate: Locate) -> list[Finding]:
                     el,
                     NO_SPACES_RULES.get((tag, name)),
                 )
-        lang = attrib.get(XML_LANG)
+        lang = el.get(XML_LANG)
         if lang is not None and (canon := canonical_language(lang)) != lang:
             el.set(XML_LANG, canon)
             note("format.language_code", f"xml:lang={lang!r} on <{tag}> read as {canon!r}", el)
-        if "code" in attrib and tag in _CODE_TAGS:
+        if tag in _CODE_TAGS and el.get("code") is not None:
             _code_case(el, tag, note)
     return [r.finding(locate) for r in seen.values()]
 
