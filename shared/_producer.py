@@ -38,6 +38,8 @@ class Outgoing:
     event_id: str | None = None
     time: datetime | None = None
     traceparent: str | None = None
+    data: bytes | None = None
+    """`event.to_json()`, when the caller has it already (the outbox stores those bytes)."""
 
 
 def _fresh_ids(block: int = 256) -> Iterator[str]:
@@ -185,10 +187,9 @@ class EventPublisher:
                     headers.append(("ce_subject", subject.encode()))
                 if trace_extra:
                     headers.extend(trace_extra)
+                value = item.data if item.data is not None else event.to_json()
                 futures.append(
-                    await send(
-                        item.topic, value=event.to_json(), key=event.key().encode(), headers=headers
-                    )
+                    await send(item.topic, value=value, key=event.key().encode(), headers=headers)
                 )
         finally:
             topics = first_topic if single else ",".join(sorted({i.topic for i in items}))

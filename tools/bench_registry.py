@@ -604,7 +604,7 @@ async def seed(store: BenchStore, total: int) -> float:
             codelists=load_codelists(),
             clock=lambda: datetime.now(UTC),
             iati_org_ref="XI-IATI-WIPO",
-            on_commit=lambda: None,
+            on_commit=lambda written: None,
         )
         rng = random.Random(20261125)  # noqa: S311 - reproducible test data, not secrets
         docs = [
