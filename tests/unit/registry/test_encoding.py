@@ -3,6 +3,8 @@ models write: the same bytes, for every kind of change and awkward text."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import orjson
 import pytest
 
@@ -59,7 +61,9 @@ async def test_every_document_is_byte_for_byte_what_its_model_writes(store: Stor
         if event is not None:
             assert event_json(event, state) == event.to_json()
         snapshot, body = snapshot_of(activity, state)
-        lifecycle = "withdrawn" if activity.withdrawn_reason is not None else "active"
+        lifecycle: Literal["active", "withdrawn"] = (
+            "withdrawn" if activity.withdrawn_reason is not None else "active"
+        )
         model = ActivitySnapshot(
             activity_id=activity.id, version=activity.version, lifecycle=lifecycle, state=activity
         )
