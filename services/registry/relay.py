@@ -128,7 +128,9 @@ class OutboxRelay:
                         await self._pause(backoff)
                         backoff = min(self._max_backoff, backoff * 2)
                         continue
-            if published < self._batch_size and not await self._pause(self._poll_interval):
+            if leading and (published >= self._batch_size or self._handed or self._scan):
+                continue  # more is waiting (wake-ups for it may have come before this pass)
+            if not await self._pause(self._poll_interval):
                 self._scan = True  # a quiet interval: look for rows nobody handed over
 
     async def relay_once(self) -> int:
