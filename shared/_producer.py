@@ -50,6 +50,8 @@ class Outgoing:
     event_id: str | None = None
     time: datetime | None = None
     traceparent: str | None = None
+    data: bytes | None = None
+    """`event.to_json()`, when the caller has it already (the outbox stores those bytes)."""
 
 
 def _fresh_ids(block: int = 256) -> Iterator[str]:
@@ -206,7 +208,8 @@ class EventPublisher:
                         headers.append(("ce_subject", subject.encode()))
                 if trace_extra:
                     headers.extend(trace_extra)
-                append((item.topic, key, event.to_json(), headers))
+                value = item.data if item.data is not None else event.to_json()
+                append((item.topic, key, value, headers))
             start = end
         return records
 

@@ -398,6 +398,13 @@ class Server:
     def log_tail(self) -> str:
         return self._log.read_text(errors="replace")[-3000:]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system, every thread) the process has used so far: what a
+        request costs, whatever else the machine is running."""
+        assert self._process is not None
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:
             self._process.send_signal(signal.SIGTERM)
@@ -485,6 +492,8 @@ class Creates:
     ours: Stats
     bare: Stats
     lag: float
+    ours_cpu: float  # CPU seconds of the server process per create (the registry's
+    bare_cpu: float  # until the relay has published the round)
 
     @property
     def ratio(self) -> float:
@@ -506,6 +515,8 @@ async def bench_creates(
     ours: list[Stats] = []
     base: list[Stats] = []
     lags: list[float] = []
+    ours_cpu: list[float] = []
+    base_cpu: list[float] = []
     try:
         await registry.start(http)
         await bare.start(http)
@@ -515,9 +526,13 @@ async def bench_creates(
         await drained_after(store)
         for r in range(args.rounds):
             bodies = [orjson.dumps(generated(n, rng)) for n in range(args.creates)]
+            cpu = registry.cpu_seconds()
             ours.append(await create_round(http, registry.base, bodies, args.in_flight))
             lags.append(await drained_after(store))
+            ours_cpu.append((registry.cpu_seconds() - cpu) / len(bodies))
+            cpu = bare.cpu_seconds()
             base.append(await create_round(http, bare.base, bodies, args.in_flight))
+            base_cpu.append((bare.cpu_seconds() - cpu) / len(bodies))
             print(
                 f"  {store.kind} round {r + 1}: registry {ours[-1].rate:.0f}/s,"
                 f" bare {base[-1].rate:.0f}/s",
@@ -528,7 +543,13 @@ async def bench_creates(
         await bare.stop()
         await store.drop()
         await bare_store.drop()
-    return Creates(Stats.median(ours), Stats.median(base), statistics.median(lags))
+    return Creates(
+        Stats.median(ours),
+        Stats.median(base),
+        statistics.median(lags),
+        statistics.median(ours_cpu),
+        statistics.median(base_cpu),
+    )
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -604,7 +625,7 @@ async def seed(store: BenchStore, total: int) -> float:
             codelists=load_codelists(),
             clock=lambda: datetime.now(UTC),
             iati_org_ref="XI-IATI-WIPO",
-            on_commit=lambda: None,
+            on_commit=lambda *_: None,
         )
         rng = random.Random(20261125)  # noqa: S311 - reproducible test data, not secrets
         docs = [
@@ -737,6 +758,11 @@ def report(creates: dict[str, Creates], queries: list[Queries], args: argparse.N
             print(f"  {name:44}{s.rate:10.0f}{s.p50_ms:9.1f}{s.p99_ms:9.1f}")
         print(f"  {kind}: ratio {c.ratio:.2f} of the bare handler's rate")
         print(f"  {kind}: every create was on Kafka {c.lag:.2f} s after the round's last response")
+        print(
+            f"  {kind}: CPU per create, server process: registry {c.ours_cpu * 1e3:.2f} ms"
+            f" (relay included), bare {c.bare_cpu * 1e3:.2f} ms"
+            f" -> {c.bare_cpu / c.ours_cpu:.2f} of the registry's CPU cost"
+        )
     for q in queries:
         print(
             f"list queries, {q.store}, {q.activities:,} activities (seeded in {q.seeded_s:.0f} s),"

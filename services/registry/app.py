@@ -108,7 +108,7 @@ def create_app(
             codelists=load_codelists(),
             clock=clock or (lambda: datetime.now(UTC)),
             iati_org_ref=settings.iati_org_ref,
-            on_commit=lambda: app[RELAY].wake() if RELAY in app else None,
+            on_commit=lambda written: app[RELAY].handed(written) if RELAY in app else None,
         )
         app[READINESS]["database"] = db.ping
         yield

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from services.registry.auth import PRINCIPAL, ScopedRoutes
 from services.registry.bulk_rows import Row, csv_rows, json_lines
+from services.registry.db.outbox import OutboxRecord
 from services.registry.settings import RegistrySettings
 from services.registry.state import COMMANDS, DB, RELAY, SETTINGS
 from shared import Fault, InvalidInput, ProblemError, faults_of, json_response, read_body
@@ -84,11 +85,12 @@ async def bulk_import(request: web.Request) -> web.Response:
     commands = request.app[COMMANDS]
     batch = len(good) if mode == "atomic" else _WRITE_BATCH
     for start in range(0, len(good), max(batch, 1)):
+        written: list[OutboxRecord] = []
         async with request.app[DB].transaction() as conn:
             for number, fields in good[start : start + batch]:
-                activity = await commands.create_in(conn, fields, actor=actor)
+                activity = await commands.create_in(conn, fields, actor=actor, written=written)
                 report["created"].append({"row": number, "id": activity.id})
-        request.app[RELAY].wake()
+        request.app[RELAY].handed(written)
     report["outcome"] = f"{len(good)} created, {len(rejected)} rejected"
     return json_response(report, status=200)
 

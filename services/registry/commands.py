@@ -14,14 +14,18 @@ from pydantic import ValidationError
 from services.registry.db.activities import ActivityTable
 from services.registry.db.database import Connection, Database
 from services.registry.db.idempotency import IdempotencyTable, StoredResponse
-from services.registry.db.outbox import OutboxEntry, OutboxTable
+from services.registry.db.outbox import OutboxEntry, OutboxRecord, OutboxTable
+from services.registry.encoding import event_json, snapshot_of, state_json
 from services.registry.errors import ActivityWithdrawnError, IdempotencyKeyReused, VersionMismatch
 from services.registry.merge_patch import apply_merge_patch
 from shared import Fault, InvalidInput, NotFound, current_traceparent, faults_of
 from shared.domain import Activity, ActivityFields, Codelists, Status, check_fields
 from shared.events import ActivityRegistered, ActivityUpdated, ActivityWithdrawn
 
-Render = Callable[[Activity], StoredResponse]
+Render = Callable[[Activity, bytes], StoredResponse]
+"""The response to a create, from the activity and its JSON (`encoding.state_json`)."""
+Handoff = Callable[[list[OutboxRecord]], None]
+"""Told, after each commit, the outbox rows the transaction wrote (for the relay)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,7 @@ class ActivityCommands:
         codelists: Codelists,
         clock: Callable[[], datetime],
         iati_org_ref: str,
-        on_commit: Callable[[], None],
+        on_commit: Handoff,
     ) -> None:
         self._db = db
         self._activities = activities
@@ -64,6 +68,7 @@ class ActivityCommands:
     ) -> tuple[StoredResponse, bool]:
         """Register an activity. Returns the response and whether it is a replay."""
         fields = self.checked(fields)
+        written: list[OutboxRecord] = []
         async with self._db.transaction() as conn:
             if idempotency is not None:
                 stored = await self._idempotency.find(conn, actor, idempotency.key)
@@ -74,8 +79,8 @@ class ActivityCommands:
                             [Fault("header:Idempotency-Key", "reused with another body")],
                         )
                     return stored, True
-            activity = await self.create_in(conn, fields, actor=actor)
-            response = render(activity)
+            activity, state = await self._create(conn, fields, actor, written)
+            response = render(activity, state)
             if idempotency is not None:
                 await self._idempotency.save(
                     conn,
@@ -85,11 +90,29 @@ class ActivityCommands:
                         idempotency.request_hash, response.status, response.body, response.headers
                     ),
                 )
-        self._on_commit()
+        self._on_commit(written)
         return response, False
 
-    async def create_in(self, conn: Connection, fields: ActivityFields, *, actor: str) -> Activity:
-        """Register within the caller's transaction (bulk import uses this)."""
+    async def create_in(
+        self,
+        conn: Connection,
+        fields: ActivityFields,
+        *,
+        actor: str,
+        written: list[OutboxRecord] | None = None,
+    ) -> Activity:
+        """Register within the caller's transaction (bulk import uses this). The outbox row
+        goes to `written` if given, for the caller to hand to `on_commit` once committed."""
+        activity, _ = await self._create(conn, fields, actor, written)
+        return activity
+
+    async def _create(
+        self,
+        conn: Connection,
+        fields: ActivityFields,
+        actor: str,
+        written: list[OutboxRecord] | None,
+    ) -> tuple[Activity, bytes]:
         number = await self._activities.next_number(conn)
         now = self._clock()
         activity_id = f"TA-{now.year}-{number:06d}"
@@ -104,9 +127,10 @@ class ActivityCommands:
             updated_by=actor,
         )
         changed = sorted(fields.model_dump(exclude_defaults=True))
-        await self._activities.insert(conn, number, activity, changed=changed)
-        await self._record(conn, ActivityRegistered, activity, actor, changed)
-        return activity
+        state = state_json(activity)
+        await self._activities.insert(conn, number, activity, changed=changed, state=state.decode())
+        await self._record(conn, ActivityRegistered, activity, state, actor, changed, written)
+        return activity, state
 
     async def replace(
         self, activity_id: str, fields: ActivityFields, *, expected_version: int, actor: str
@@ -129,6 +153,7 @@ class ActivityCommands:
     async def withdraw(
         self, activity_id: str, reason: str, *, expected_version: int | None, actor: str
     ) -> Activity:
+        written: list[OutboxRecord] = []
         async with self._db.transaction() as conn:
             current = await self._current(conn, activity_id, expected_version)
             now = self._clock()
@@ -142,9 +167,12 @@ class ActivityCommands:
                 status=Status.WITHDRAWN,
             )
             changed = ["status", "withdrawn_reason"]
-            await self._write(conn, withdrawn, current.version, "withdrawn", changed)
-            await self._record(conn, ActivityWithdrawn, withdrawn, actor, changed, reason=reason)
-        self._on_commit()
+            state = state_json(withdrawn)
+            await self._write(conn, withdrawn, state, current.version, "withdrawn", changed)
+            await self._record(
+                conn, ActivityWithdrawn, withdrawn, state, actor, changed, written, reason=reason
+            )
+        self._on_commit(written)
         return withdrawn
 
     async def _change(
@@ -154,6 +182,7 @@ class ActivityCommands:
         actor: str,
         build: Callable[[Activity], ActivityFields],
     ) -> Activity:
+        written: list[OutboxRecord] = []
         async with self._db.transaction() as conn:
             current = await self._current(conn, activity_id, expected_version)
             fields = build(current)
@@ -169,9 +198,10 @@ class ActivityCommands:
                 updated_at=self._clock(),
                 updated_by=actor,
             )
-            await self._write(conn, updated, current.version, "updated", changed)
-            await self._record(conn, ActivityUpdated, updated, actor, changed)
-        self._on_commit()
+            state = state_json(updated)
+            await self._write(conn, updated, state, current.version, "updated", changed)
+            await self._record(conn, ActivityUpdated, updated, state, actor, changed, written)
+        self._on_commit(written)
         return updated
 
     async def _current(
@@ -187,10 +217,21 @@ class ActivityCommands:
         return current
 
     async def _write(
-        self, conn: Connection, activity: Activity, expected: int, change: str, changed: list[str]
+        self,
+        conn: Connection,
+        activity: Activity,
+        state: bytes,
+        expected: int,
+        change: str,
+        changed: list[str],
     ) -> None:
         if not await self._activities.update(
-            conn, activity, expected_version=expected, change=change, changed=changed
+            conn,
+            activity,
+            expected_version=expected,
+            change=change,
+            changed=changed,
+            state=state.decode(),
         ):
             raise VersionMismatch(activity.id, expected, expected + 1)
 
@@ -199,8 +240,10 @@ class ActivityCommands:
         conn: Connection,
         event_type: type[ActivityRegistered] | type[ActivityUpdated] | type[ActivityWithdrawn],
         activity: Activity,
+        state: bytes,
         actor: str,
         changed: list[str],
+        written: list[OutboxRecord] | None,
         **extra: Any,
     ) -> None:
         event = event_type(
@@ -211,17 +254,30 @@ class ActivityCommands:
             state=activity,
             **extra,
         )
-        await self._outbox.add(
-            conn,
-            OutboxEntry(
-                activity_id=activity.id,
-                event_type=event.ce_type(),
-                event_id=str(uuid.uuid4()),
-                body=event.model_dump_json(),
-                traceparent=current_traceparent(),
-                created_at=activity.updated_at,
-            ),
+        body = event_json(event, state)
+        entry = OutboxEntry(
+            activity_id=activity.id,
+            event_type=event.ce_type(),
+            event_id=str(uuid.uuid4()),
+            body=body.decode(),
+            traceparent=current_traceparent(),
+            created_at=activity.updated_at,
         )
+        seq = await self._outbox.add(conn, entry)
+        if written is not None:
+            snapshot, snapshot_body = snapshot_of(activity, state)
+            written.append(
+                OutboxRecord(
+                    seq,
+                    entry.event_id,
+                    event,
+                    body,
+                    snapshot,
+                    snapshot_body,
+                    entry.traceparent,
+                    entry.created_at,
+                )
+            )
 
 
 def _identity(activity: Activity) -> dict[str, Any]:
@@ -234,6 +290,8 @@ def _identity(activity: Activity) -> dict[str, Any]:
 
 
 def _activity(fields: ActivityFields, **bookkeeping: Any) -> Activity:
-    data = fields.model_dump()
+    # The fields' values as they are (validated models, not dumps of them): only the
+    # bookkeeping and the plain values are validated again.
+    data = dict(fields)
     data.update(bookkeeping)
     return Activity.model_validate(data)

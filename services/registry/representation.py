@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from services.registry.db.idempotency import StoredResponse
+from services.registry.encoding import view_json
 from shared.domain import Activity
 from shared.events import SdgTagsAssigned
 
@@ -86,11 +87,13 @@ def stored_view(state: str, tags: SdgTagsAssigned | None = None) -> dict[str, An
     return body
 
 
-def created_response(activity: Activity) -> StoredResponse:
+def created_response(activity: Activity, state: bytes | None = None) -> StoredResponse:
+    """The 201 to a create; `state` is the activity's JSON (`encoding.state_json`), if the
+    caller has it (the body is then built around those bytes)."""
     return StoredResponse(
         request_hash="",
         status=201,
-        body=orjson.dumps(activity_view(activity)),
+        body=orjson.dumps(activity_view(activity)) if state is None else view_json(activity, state),
         headers={
             "Location": f"/v1/activities/{activity.id}",
             "ETag": etag(activity),

@@ -54,9 +54,9 @@ def _changing(request: web.Request) -> str:
     return activity_id
 
 
-def _created(activity: Activity) -> StoredResponse:
+def _created(activity: Activity, state: bytes) -> StoredResponse:
     trace.get_current_span().set_attribute(ACTIVITY_ID_ATTRIBUTE, activity.id)
-    return created_response(activity)
+    return created_response(activity, state)
 
 
 def _if_match(request: web.Request, *, required: bool) -> int | None:

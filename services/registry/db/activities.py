@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from services.registry.query import ActivityQuery
 from shared.domain import Activity, ActivityFields
 
 
+@lru_cache(maxsize=64)
 def utc_text(moment: datetime) -> str:
     """Timestamps are stored as fixed-width UTC text, so they sort as they compare."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -77,9 +79,17 @@ class ActivityTable:
         return int(row[0])
 
     async def insert(
-        self, conn: Connection, number: int, activity: Activity, *, changed: list[str]
+        self,
+        conn: Connection,
+        number: int,
+        activity: Activity,
+        *,
+        changed: list[str],
+        state: str | None = None,
     ) -> None:
-        state = activity.model_dump_json()
+        """`state`: the activity's JSON (`Activity.model_dump_json`), if the caller has it."""
+        if state is None:
+            state = activity.model_dump_json()
         await conn.execute(
             "INSERT INTO activities (version, lifecycle, category, stage, status, search_text,"
             " starts_on, ends_on, updated_at, state, id, number, created_at)"
@@ -97,9 +107,11 @@ class ActivityTable:
         expected_version: int,
         change: str,
         changed: list[str],
+        state: str | None = None,
     ) -> bool:
         """Write a new version if the stored one is still `expected_version`."""
-        state = activity.model_dump_json()
+        if state is None:
+            state = activity.model_dump_json()
         count = await conn.execute(
             "UPDATE activities SET version = ?, lifecycle = ?, category = ?, stage = ?, status = ?,"
             " search_text = ?, starts_on = ?, ends_on = ?, updated_at = ?, state = ?"

@@ -49,12 +49,11 @@ class ApiKeyTable:
         return key
 
     async def find(self, key: str) -> ApiKey | None:
-        async with self._db.read() as conn:
-            row = await conn.fetchrow(
-                "SELECT name, scopes, created_at, revoked_at FROM api_keys"
-                " WHERE key_hash = ? AND revoked_at IS NULL",
-                (hash_key(key),),
-            )
+        row = await self._db.point_read(
+            "SELECT name, scopes, created_at, revoked_at FROM api_keys"
+            " WHERE key_hash = ? AND revoked_at IS NULL",
+            (hash_key(key),),
+        )
         return ApiKey(row[0], frozenset(row[1].split(",")), row[2], row[3]) if row else None
 
     async def list(self) -> list[ApiKey]:

@@ -53,6 +53,12 @@ class Database(Protocol):
         """A connection for reads outside any write transaction."""
         ...
 
+    async def point_read(self, sql: str, params: Params = ()) -> Row | None:
+        """One row by an index, outside any write transaction, as cheaply as the store
+        allows (SQLite: inline, without a hop to the reader's thread): for look-ups made by
+        every request, like the API key's."""
+        ...
+
     def leader(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold a cluster-wide lock while inside; yields False when another holder has it."""
         ...

@@ -156,6 +156,10 @@ class PostgresDatabase:
         async with self._pool.acquire() as conn:
             yield _PgConnection(conn)
 
+    async def point_read(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.read() as conn:
+            return await conn.fetchrow(sql, params)
+
     @asynccontextmanager
     async def leader(self, name: str) -> AsyncIterator[bool]:
         """A session advisory lock: only one replica relays the outbox at a time."""

@@ -5,7 +5,9 @@ a statement touches only pages already in memory, so it takes microseconds, and 
 hop per statement would cost more than the statement. Only what can wait on the disk or on
 another process (BEGIN, which may meet a lock; COMMIT, which fsyncs) runs on the writer's
 own thread, and while it does the loop goes on serving requests, which queue for the next
-group. Reads run on their own connection in aiosqlite's thread.
+group. Reads run on their own connection in aiosqlite's thread; point reads that every
+request makes (the API key) run inline on a third connection, falling back to the reader
+if SQLite is ever busy.
 """
 
 from __future__ import annotations
@@ -119,10 +121,16 @@ class SqliteDatabase:
     dialect: Dialect = "sqlite"
 
     def __init__(
-        self, writer: sqlite3.Connection, reader: aiosqlite.Connection | None, *, path: str
+        self,
+        writer: sqlite3.Connection,
+        reader: aiosqlite.Connection | None,
+        *,
+        path: str,
+        inline_reader: sqlite3.Connection | None = None,
     ) -> None:
         self._writer = writer
         self._reader = reader
+        self._inline_reader = inline_reader
         self._path = path
         self._read_lock = asyncio.Lock()
         # BEGIN and COMMIT run here, in order, one at a time.
@@ -146,11 +154,15 @@ class SqliteDatabase:
             return conn
 
         writer = await asyncio.to_thread(connect)
-        reader = None
+        reader = inline = None
         if str(path) != ":memory:":
             reader = await aiosqlite.connect(path, isolation_level=None)
             await reader.execute("PRAGMA busy_timeout=5000")
-        return cls(writer, reader, path=str(path))
+            # Never waits on the loop: a busy file sends the read to `reader` instead.
+            inline = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            inline.execute("PRAGMA busy_timeout=0")
+            inline.execute("PRAGMA query_only=ON")
+        return cls(writer, reader, path=str(path), inline_reader=inline)
 
     async def _on_thread(self, sql: str) -> None:
         loop = asyncio.get_running_loop()
@@ -190,6 +202,18 @@ class SqliteDatabase:
         async with self._read_lock:
             yield _ReadConnection(self._reader)
 
+    async def point_read(self, sql: str, params: Params = ()) -> Row | None:
+        if self._inline_reader is not None:
+            try:
+                # Every row, so the statement ends and no read snapshot stays open.
+                rows: list[Row] = self._inline_reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError:
+                pass  # busy (or locked): ask the reader, which may wait
+            else:
+                return rows[0] if rows else None
+        async with self.read() as conn:
+            return await conn.fetchrow(sql, params)
+
     @asynccontextmanager
     async def leader(self, name: str) -> AsyncIterator[bool]:
         # One process owns a SQLite file: it is always the leader.
@@ -200,6 +224,8 @@ class SqliteDatabase:
             return await conn.fetchrow("SELECT 1") is not None
 
     async def close(self) -> None:
+        if self._inline_reader is not None:
+            self._inline_reader.close()
         if self._reader is not None:
             await self._reader.close()
         async with self.group.alone():

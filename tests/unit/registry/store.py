@@ -14,7 +14,7 @@ from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.computed_tags import ComputedTagTable
 from services.registry.db.database import Database
 from services.registry.db.idempotency import IdempotencyTable, StoredResponse
-from services.registry.db.outbox import OutboxTable
+from services.registry.db.outbox import OutboxRecord, OutboxTable
 from shared.domain import Activity, ActivityFields, load_codelists
 from tests.support.activities import activity_doc
 
@@ -55,7 +55,7 @@ class Store:
             on_commit=self._committed,
         )
 
-    def _committed(self) -> None:
+    def _committed(self, written: list[OutboxRecord]) -> None:
         self.commits += 1
 
     async def create(self, actor: str = "staff", **overrides: Any) -> Activity:
@@ -70,7 +70,7 @@ def fields(**overrides: Any) -> ActivityFields:
     return ActivityFields.model_validate(activity_doc(**overrides))
 
 
-def render(activity: Activity) -> StoredResponse:
+def render(activity: Activity, state: bytes) -> StoredResponse:
     """What the create view stores for replays: status, body and headers."""
     return StoredResponse(
         request_hash="",

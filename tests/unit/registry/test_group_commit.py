@@ -68,7 +68,7 @@ async def test_a_failing_write_in_a_group_fails_alone(store: Store) -> None:
     second = await store.create()
     before = groups(store.db)
 
-    def broken(activity: Activity) -> StoredResponse:
+    def broken(activity: Activity, state: bytes) -> StoredResponse:
         raise RuntimeError("the response could not be rendered")
 
     results = await asyncio.gather(

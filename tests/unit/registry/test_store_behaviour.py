@@ -175,7 +175,7 @@ async def test_a_withdrawn_activity_is_read_only(store: Store) -> None:
 
 
 async def test_a_failed_transaction_leaves_neither_the_change_nor_its_event(store: Store) -> None:
-    def broken(activity: Activity) -> StoredResponse:
+    def broken(activity: Activity, state: bytes) -> StoredResponse:
         raise RuntimeError("the response could not be rendered")
 
     with pytest.raises(RuntimeError):
