@@ -90,7 +90,8 @@ async def test_killed_process_redelivers_only_uncommitted_and_effects_happen_onc
     assert code == 0
     counters = json.loads(out.strip().splitlines()[-1])
     assert effects(db) == (TOTAL, TOTAL), "each effect exactly once"
-    assert counters["duplicates"] == done_at_death - committed_at_death
+    # No sample at all when nothing was redelivered (killed right after a commit).
+    assert (counters["duplicates"] or 0) == done_at_death - committed_at_death
     assert counters["handled"] == TOTAL - done_at_death
     assert await harness.committed_total(group) == TOTAL
 
