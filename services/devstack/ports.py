@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 
 from aiohttp import web
@@ -15,6 +16,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports nothing listens on right now, chosen below the kernel's
+    ephemeral range (32768+ on Linux) so that no outgoing connection takes one before the
+    server that is to bind it later (a broker restarted, a receiver brought back) does."""
+    rng = random.Random()  # noqa: S311 - a port, not a secret
+    held: list[socket.socket] = []
+    try:
+        while len(held) < count:
+            sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", rng.randrange(20_000, 32_000)))
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)
+        return [int(sock.getsockname()[1]) for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def parse_servers(servers: str) -> list[tuple[str, int]]:

@@ -34,6 +34,18 @@ async def eventually(
         await _tick(interval)
 
 
+async def still_pending(task: asyncio.Future[Any], *, within: float) -> bool:
+    """True when `task` has not finished `within` seconds from now (a bounded wait on the
+    task itself, for asserting that something stays blocked)."""
+    done, _ = await asyncio.wait({task}, timeout=within)
+    return not done
+
+
+async def loop_turn() -> None:
+    """Let every task that is ready run once (one turn of the event loop, no time taken)."""
+    await _tick(0)
+
+
 async def _tick(interval: float) -> None:
     """Yield to the loop for `interval` while polling (bounded by the caller's deadline)."""
     loop = asyncio.get_running_loop()

@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.devstack.ports import answers
-from tools.chaos.ports import free_ports
+from services.devstack.ports import answers, free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"

@@ -42,9 +42,9 @@ from services.devstack import (
     free_port,
 )
 from services.devstack.commands import run_command
+from services.devstack.ports import free_ports
 from services.devstack.readiness import wait_ready
 from tools.chaos.broker import OwnBroker
-from tools.chaos.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_KEY = "chaos-operator-key-0123456789abcdef"

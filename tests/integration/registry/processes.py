@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from services.devstack.ports import free_ports
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.migrations import migrate
 from services.registry.db.sqlite import SqliteDatabase
@@ -28,26 +27,6 @@ ROOT = Path(__file__).resolve().parents[3]
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 # Variables a developer's shell may carry that would point the child somewhere else.
 _NOT_INHERITED = ("DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "TABRIDGE_TRACE_DIR")
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports nobody listens on, chosen below the kernel's ephemeral range
-    (32768+ on Linux) so that no outgoing connection can take one before our server binds."""
-    rng = random.Random()
-    held: list[socket.socket] = []
-    try:
-        while len(held) < count:
-            sock = socket.socket()
-            try:
-                sock.bind(("127.0.0.1", rng.randrange(20_000, 32_000)))
-            except OSError:
-                sock.close()
-                continue
-            held.append(sock)
-        return [int(sock.getsockname()[1]) for sock in held]
-    finally:
-        for sock in held:
-            sock.close()
 
 
 class DedicatedBroker:

@@ -15,6 +15,7 @@ from services.notifier.events import IncomingEvent
 from services.notifier.sqlite_store import SqliteStore
 from services.notifier.subscriptions import Filters, Partner, Subscription
 from services.notifier.write_behind import DeliveryWriter
+from tests.support.waiting import loop_turn, still_pending
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -156,9 +157,7 @@ async def test_the_window_is_bounded_while_the_store_stalls(store: GatedStore) -
         await writer.record(*delivered(d))
     await store.entered.wait()  # the flusher is writing those two and the store stalls
     third = asyncio.create_task(writer.record(*delivered(ds[2])))
-    for _ in range(10):
-        await asyncio.sleep(0)
-    assert not third.done()
+    assert await still_pending(third, within=0.2), "the window is full while the store stalls"
     store.gate.set()
     await third
     await writer.flush()
@@ -180,7 +179,7 @@ async def test_attempts_nobody_awaits_linger_into_one_transaction_and_flush_ends
     for d in ds:
         attempt, done = delivered(d)
         await writer.record(attempt, done, then=lambda: told.append("durable"))
-        await asyncio.sleep(0)  # the flusher wakes between attempts and keeps waiting
+        await loop_turn()  # the flusher wakes between attempts and keeps waiting
     assert told == []
     assert store.writes == writes
     await asyncio.wait_for(writer.flush(), 10)
