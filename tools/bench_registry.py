@@ -61,13 +61,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.registry.commands import ActivityCommands
 from services.registry.db.activities import ActivityTable
 from services.registry.db.api_keys import ApiKeyTable
-from services.registry.db.database import Connection, Database
 from services.registry.db.idempotency import IdempotencyTable
-from services.registry.db.migrations import migrate
 from services.registry.db.outbox import OutboxTable
-from services.registry.db.postgres import PostgresDatabase
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import REGISTRY_STORE
 from services.registry.query import encode_cursor
+from shared.db import Connection, Database, PostgresDatabase, SqliteDatabase, migrate
 from shared.domain import ActivityFields, load_codelists
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,7 +242,9 @@ class PostgresStore:
             await conn.close()
 
     async def open(self, *, seeding: bool = False) -> Database:
-        return await PostgresDatabase.open(self.url, min_size=1, max_size=4)
+        return await PostgresDatabase.open(
+            self.url, write_lock=REGISTRY_STORE.write_lock, min_size=1, max_size=4
+        )
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.url}
@@ -414,7 +414,7 @@ class Server:
 async def provision(store: BenchStore, scope: str) -> Database:
     await store.create()
     db = await store.open(seeding=True)
-    await migrate(db)
+    await migrate(db, REGISTRY_STORE)
     await ApiKeyTable(db).create("bench", frozenset({scope}), key=API_KEY)
     return db
 

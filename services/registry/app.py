@@ -16,12 +16,9 @@ from services.registry.commands import ActivityCommands
 from services.registry.db.activities import ActivityTable
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.computed_tags import ComputedTagTable
-from services.registry.db.database import Database
 from services.registry.db.idempotency import IdempotencyTable
-from services.registry.db.migrations import migrate
 from services.registry.db.outbox import OutboxTable
-from services.registry.db.postgres import PostgresDatabase
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import open_registry_database
 from services.registry.handlers import handle_sdg_tags
 from services.registry.openapi import openapi_view
 from services.registry.relay import OutboxRelay, RelayMetrics
@@ -58,19 +55,6 @@ from shared.domain import load_codelists
 from shared.events import SDG_TAGS, SdgTagsAssigned, build_catalog, namespaced, startup_topics
 
 
-async def open_database(settings: RegistrySettings) -> Database:
-    """The configured store, migrated to the current schema."""
-    db: Database
-    if settings.database_url:
-        db = await PostgresDatabase.open(settings.database_url)
-    else:
-        db = await SqliteDatabase.open(
-            settings.sqlite_path, synchronous=settings.sqlite_synchronous
-        )
-    await migrate(db)
-    return db
-
-
 def create_app(
     settings: RegistrySettings,
     *,
@@ -93,7 +77,7 @@ def create_app(
     app.middlewares.append(auth_middleware(lambda: app[KEY_CACHE]))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
-        db = await open_database(settings)
+        db = await open_registry_database(settings)
         app[DB] = db
         app[KEYS] = ApiKeyTable(db)
         app[KEY_CACHE] = KeyCache(app[KEYS])

@@ -17,15 +17,15 @@ import asyncio
 import os
 import sys
 
-from services.registry.app import open_database
 from services.registry.db.api_keys import ApiKeyTable
+from services.registry.db.store import open_registry_database
 from services.registry.settings import RegistrySettings
 from shared import Conflict, NotFound, load_settings
 from shared._state_dir import store_path
 
 
 async def _run(args: argparse.Namespace, settings: RegistrySettings) -> int:
-    db = await open_database(settings)
+    db = await open_registry_database(settings)
     try:
         keys = ApiKeyTable(db)
         if args.command == "migrate":

@@ -12,13 +12,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.registry.db.activities import ActivityTable
-from services.registry.db.database import Connection, Database
 from services.registry.db.idempotency import IdempotencyTable, StoredResponse
 from services.registry.db.outbox import OutboxEntry, OutboxRecord, OutboxTable
 from services.registry.encoding import event_json, snapshot_of, state_json
 from services.registry.errors import ActivityWithdrawnError, IdempotencyKeyReused, VersionMismatch
 from services.registry.merge_patch import apply_merge_patch
 from shared import Fault, InvalidInput, NotFound, current_traceparent, faults_of
+from shared.db import Connection, Database
 from shared.domain import Activity, ActivityFields, Codelists, Status, check_fields
 from shared.events import ActivityRegistered, ActivityUpdated, ActivityWithdrawn
 

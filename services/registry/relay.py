@@ -29,9 +29,9 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from structlog.typing import FilteringBoundLogger
 
-from services.registry.db.database import Database
 from services.registry.db.outbox import OutboxRecord, OutboxRow, OutboxTable
 from shared import EventCatalog, EventPublisher, Outgoing
+from shared.db import Database
 from shared.events import ACTIVITY_EVENTS, ACTIVITY_SNAPSHOTS, ActivitySnapshot, namespaced
 from shared.events.activity import ActivityWithdrawn
 

@@ -9,11 +9,11 @@ from services.registry.commands import ActivityCommands
 from services.registry.db.activities import ActivityTable
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.computed_tags import ComputedTagTable
-from services.registry.db.database import Database
 from services.registry.db.outbox import OutboxTable
 from services.registry.relay import OutboxRelay
 from services.registry.settings import RegistrySettings
 from shared import ConsumerRunner, EventPublisher
+from shared.db import Database
 
 SETTINGS = web.AppKey("settings", RegistrySettings)
 DB = web.AppKey("db", Database)

@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from services.registry.db.database import Connection, Database, Dialect
 from services.registry.query import ActivityQuery
+from shared.db import Connection, Database, Dialect
 from shared.domain import Activity, ActivityFields
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.registry.db.activities import utc_text
-from services.registry.db.database import Database
 from shared import Conflict, NotFound, key_digest
+from shared.db import Database
 
 SCOPES = ("read", "write", "admin")
 KEY_PREFIX = "tbk_"

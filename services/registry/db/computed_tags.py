@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.registry.db.activities import utc_text
-from services.registry.db.database import Database
+from shared.db import Database
 from shared.events import SdgTagsAssigned
 
 

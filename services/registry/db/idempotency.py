@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.registry.db.activities import utc_text
-from services.registry.db.database import Connection
+from shared.db import Connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.registry.db.activities import utc_text
-from services.registry.db.database import WRITE_LOCK, Connection, Database
+from services.registry.db.store import REGISTRY_STORE
 from shared import Event
+from shared.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class OutboxTable:
         # then would publish 8 before 7. Under it, the writers that draw numbers commit
         # in the order they drew them, so the committed rows are always a prefix in `seq`.
         # (Write transactions take it when they begin; this keeps it held regardless.)
-        await conn.serialise(WRITE_LOCK)
+        await conn.serialise(REGISTRY_STORE.write_lock)
         row = await conn.fetchrow(
             "INSERT INTO outbox (activity_id, event_type, event_id, body, traceparent, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",

@@ -19,8 +19,8 @@ import aiohttp
 
 from services.devstack.ports import free_ports
 from services.registry.db.api_keys import ApiKeyTable
-from services.registry.db.migrations import migrate
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import REGISTRY_STORE
+from shared.db import SqliteDatabase, migrate
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -86,7 +86,7 @@ class RegistryProcess:
         """Create the store and the test's API key before the first start."""
         db = await SqliteDatabase.open(self.db_path)
         try:
-            await migrate(db)
+            await migrate(db, REGISTRY_STORE)
             await ApiKeyTable(db).create("writer", frozenset({"write"}), key=self.api_key)
         finally:
             await db.close()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import orjson
 
-from services.registry.db.database import Database
 from shared import RebalanceCallbacks, TopicPartition, Transport
+from shared.db import Database
 from tests.support.topics import header
 from tests.support.waiting import eventually
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.registry.db.database import Database
 from services.registry.db.outbox import OutboxRecord, OutboxRow, OutboxTable
 from services.registry.relay import OutboxRelay, RelayMetrics
 from shared import EventPublisher, KafkaTransport, Outgoing, configure_logging
+from shared.db import Database
 from shared.events import ACTIVITY_EVENTS, build_catalog, namespaced
 from tests.integration.registry.published import assert_exactly_once, covers, read_until, stored
 from tests.integration.registry.test_outbox_recovery import ensure_activity_topics

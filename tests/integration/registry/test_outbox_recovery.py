@@ -26,10 +26,9 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.registry.db.database import Database
-from services.registry.db.sqlite import SqliteDatabase
 from services.registry.relay import OutboxRelay, RelayMetrics
 from shared import EventPublisher, KafkaTransport, Outgoing, configure_logging
+from shared.db import Database, SqliteDatabase
 from shared.events import (
     ACTIVITY_EVENTS,
     ACTIVITY_SNAPSHOTS,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.db.database import Database
+from shared.db import Database
 from tests.unit.registry.databases import DIALECTS, open_store
 
 

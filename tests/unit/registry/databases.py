@@ -1,69 +1,24 @@
 """Fresh registry databases for tests: a new SQLite file, or a new PostgreSQL schema.
 
-Each PostgreSQL database lives in its own schema (`search_path` in the URL), dropped on
-exit, so tests never see each other's rows and several people can share one server.
+Each PostgreSQL database lives in a schema of its own (tests/support/postgres.py).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
-from services.registry.db.database import Database
-from services.registry.db.migrations import migrate
-from services.registry.db.postgres import PostgresDatabase
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import REGISTRY_STORE
+from shared.db import Database, PostgresDatabase, SqliteDatabase, migrate
+from tests.support.postgres import fresh_schema, postgres_url
 
 DIALECTS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
-NO_POSTGRES = (
-    "TEST_DATABASE_URL is unset: no PostgreSQL server to run the store suite against "
-    "(`make test` starts one with deploy/postgres/pg.sh and sets it)"
-)
-
-
-def postgres_url() -> str:
-    """The test server's URL; skips the calling test, saying why, when there is none."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip(NO_POSTGRES)
-    return url
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """`url` with `search_path=schema`, which asyncpg sends as a server setting."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "search_path"]
-    query.append(("search_path", schema))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-@asynccontextmanager
-async def fresh_schema(url: str) -> AsyncIterator[str]:
-    """A URL whose connections live in a new, empty schema, dropped on exit."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await admin.close()
-    try:
-        yield with_search_path(url, schema)
-    finally:
-        admin = await asyncpg.connect(url)
-        try:
-            await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        finally:
-            await admin.close()
 
 
 @asynccontextmanager
@@ -73,15 +28,17 @@ async def open_store(dialect: str, tmp_path: Path) -> AsyncIterator[Database]:
     if dialect == "sqlite":
         db = await SqliteDatabase.open(tmp_path / "registry.db", synchronous="NORMAL")
         try:
-            await migrate(db)
+            await migrate(db, REGISTRY_STORE)
             yield db
         finally:
             await db.close()
         return
     async with fresh_schema(postgres_url()) as url:
-        db = await PostgresDatabase.open(url, min_size=1, max_size=4)
+        db = await PostgresDatabase.open(
+            url, write_lock=REGISTRY_STORE.write_lock, min_size=1, max_size=4
+        )
         try:
-            await migrate(db)
+            await migrate(db, REGISTRY_STORE)
             yield db
         finally:
             await db.close()

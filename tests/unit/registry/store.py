@@ -12,9 +12,9 @@ from services.registry.commands import ActivityCommands
 from services.registry.db.activities import ActivityTable
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.computed_tags import ComputedTagTable
-from services.registry.db.database import Database
 from services.registry.db.idempotency import IdempotencyTable, StoredResponse
 from services.registry.db.outbox import OutboxRecord, OutboxTable
+from shared.db import Database
 from shared.domain import Activity, ActivityFields, load_codelists
 from tests.support.activities import activity_doc
 

@@ -8,9 +8,9 @@ from typing import Literal
 import orjson
 import pytest
 
-from services.registry.db.database import Database
 from services.registry.encoding import event_json, snapshot_of, state_json, view_json
 from services.registry.representation import activity_view, created_response
+from shared.db import Database
 from shared.domain import Activity
 from shared.events import ActivitySnapshot, ActivityUpdated, ActivityWithdrawn, build_catalog
 from tests.unit.registry.store import Store

@@ -13,17 +13,15 @@ from pathlib import Path
 import pytest
 
 from services.registry.commands import Idempotency
-from services.registry.db.database import Database
-from services.registry.db.group_commit import GroupLost
 from services.registry.db.idempotency import StoredResponse
-from services.registry.db.migrations import available, migrate
-from services.registry.db.postgres import PostgresDatabase
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import REGISTRY_STORE
 from services.registry.errors import VersionMismatch
 from services.registry.query import ActivityQuery
 from shared import NotFound
+from shared.db import Database, GroupLost, PostgresDatabase, SqliteDatabase, available, migrate
 from shared.domain import Activity
-from tests.unit.registry.databases import DIALECTS, fresh_schema, postgres_url
+from tests.support.postgres import fresh_schema, postgres_url
+from tests.unit.registry.databases import DIALECTS
 from tests.unit.registry.store import Store, body_of, fields, render
 
 
@@ -151,16 +149,18 @@ async def test_a_failed_commit_fails_every_write_it_held(store: Store) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 async def test_two_replicas_starting_at_once_migrate_once(dialect: str, tmp_path: Path) -> None:
-    shipped = [name for _, name, _ in available(dialect)]
+    shipped = [name for _, name, _ in available(REGISTRY_STORE.migrations, dialect)]
 
     async def two(first: Database, second: Database) -> None:
         try:
-            results = await asyncio.gather(migrate(first), migrate(second))
+            results = await asyncio.gather(
+                migrate(first, REGISTRY_STORE), migrate(second, REGISTRY_STORE)
+            )
             assert sorted(results, key=len) == [[], shipped], "one migrated, one found it done"
             async with first.read() as conn:
                 rows = await conn.fetch("SELECT name FROM schema_migrations ORDER BY version")
             assert [r[0] for r in rows] == shipped
-            assert await migrate(second) == []
+            assert await migrate(second, REGISTRY_STORE) == []
         finally:
             await first.close()
             await second.close()
@@ -170,4 +170,7 @@ async def test_two_replicas_starting_at_once_migrate_once(dialect: str, tmp_path
         await two(await SqliteDatabase.open(path), await SqliteDatabase.open(path))
         return
     async with fresh_schema(postgres_url()) as url:
-        await two(await PostgresDatabase.open(url), await PostgresDatabase.open(url))
+        await two(
+            await PostgresDatabase.open(url, write_lock=REGISTRY_STORE.write_lock),
+            await PostgresDatabase.open(url, write_lock=REGISTRY_STORE.write_lock),
+        )

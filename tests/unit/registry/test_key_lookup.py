@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.registry.db.api_keys import ApiKeyTable
-from services.registry.db.migrations import migrate
-from services.registry.db.sqlite import SqliteDatabase
+from services.registry.db.store import REGISTRY_STORE
+from shared.db import SqliteDatabase, migrate
 
 
 async def test_a_key_revoked_by_another_process_stops_working_at_once(tmp_path: Path) -> None:
     serving = await SqliteDatabase.open(tmp_path / "registry.db")
     operator = await SqliteDatabase.open(tmp_path / "registry.db")
     try:
-        await migrate(serving)
+        await migrate(serving, REGISTRY_STORE)
         keys, elsewhere = ApiKeyTable(serving), ApiKeyTable(operator)
         key = await keys.create("temporary", frozenset({"write"}))
         for _ in range(3):  # repeated look-ups keep no snapshot open

@@ -15,9 +15,9 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from services.registry.db.migrations import migrate
-from services.registry.db.postgres import PostgresDatabase
-from tests.unit.registry.databases import fresh_schema, postgres_url
+from services.registry.db.store import REGISTRY_STORE
+from shared.db import PostgresDatabase, migrate
+from tests.support.postgres import fresh_schema, postgres_url
 from tests.unit.registry.store import Store, fields
 
 pytestmark = pytest.mark.postgres
@@ -29,10 +29,12 @@ async def replicas() -> AsyncIterator[list[Store]]:
     async with fresh_schema(postgres_url()) as url, AsyncExitStack() as stack:
         stores = []
         for _ in range(3):
-            db = await PostgresDatabase.open(url, min_size=1, max_size=4)
+            db = await PostgresDatabase.open(
+                url, write_lock=REGISTRY_STORE.write_lock, min_size=1, max_size=4
+            )
             stack.push_async_callback(db.close)
             stores.append(Store(db))
-        await migrate(stores[0].db)
+        await migrate(stores[0].db, REGISTRY_STORE)
         yield stores
 
 

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 import pytest
 
 from services.registry.commands import Idempotency
-from services.registry.db.database import Database
 from services.registry.db.idempotency import StoredResponse
-from services.registry.db.migrations import available, migrate
+from services.registry.db.store import REGISTRY_STORE
 from services.registry.errors import ActivityWithdrawnError, IdempotencyKeyReused, VersionMismatch
 from services.registry.query import ActivityQuery
 from shared import Conflict, NotFound
+from shared.db import Database, available, migrate
 from shared.domain import Activity
 from shared.events import GoalTag, SdgTagsAssigned
 from tests.unit.registry.store import T0, Store, body_of, fields, render
@@ -45,10 +45,12 @@ def tags(activity_id: str, version: int, *goals: int) -> SdgTagsAssigned:
 
 
 async def test_migrations_are_applied_once(database: Database) -> None:
-    assert await migrate(database) == [], "the fixture already migrated: nothing is pending"
+    assert await migrate(database, REGISTRY_STORE) == [], (
+        "the fixture already migrated: nothing is pending"
+    )
     async with database.read() as conn:
         rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
-    shipped = [(v, name) for v, name, _ in available(database.dialect)]
+    shipped = [(v, name) for v, name, _ in available(REGISTRY_STORE.migrations, database.dialect)]
     assert [(int(r[0]), r[1]) for r in rows] == shipped
     assert await database.ping()
 

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module_name", ["shared", "shared.events", "shared.domain"])
+@pytest.mark.parametrize("module_name", ["shared", "shared.db", "shared.events", "shared.domain"])
 def test_all_lists_exactly_the_public_names(module_name: str) -> None:
     module = importlib.import_module(module_name)
     public = {

@@ -23,11 +23,25 @@ from typing import Any
 
 import aiosqlite
 
-from services.registry.db.database import Connection, Dialect, Params, Row
-from services.registry.db.group_commit import GroupCommit
-from shared import RetryableError
+from shared._errors import RetryableError
+from shared.db.database import Connection, Dialect, Params, Row
+from shared.db.group_commit import GroupCommit
+
+__all__ = ["SqliteDatabase"]
 
 MIGRATION_WAIT_SECONDS = 600.0
+
+
+# Another process holds the file (a replay beside the service, a second replica
+# migrating): a passing failure, which the caller may retry.
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def translated(exc: sqlite3.OperationalError) -> Exception:
+    """`RetryableError` for a busy or locked file; any other failure as it is."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _BUSY_CODES:
+        return RetryableError(f"database busy: {exc}")
+    return exc
 
 
 class _SqliteConnection:
@@ -37,16 +51,28 @@ class _SqliteConnection:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        return self._conn.execute(sql, params).rowcount
+        try:
+            return self._conn.execute(sql, params).rowcount
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self._conn.executemany(sql, rows)
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._conn.execute(sql, params).fetchall()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def fetchrow(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self._conn.execute(sql, params).fetchone()
+        try:
+            row: Row | None = self._conn.execute(sql, params).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
         return row
 
     async def serialise(self, name: str) -> None:
@@ -58,21 +84,33 @@ class _ReadConnection:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
+        try:
+            cursor = await self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
         count = cursor.rowcount
         await cursor.close()
         return count
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        try:
+            await self._conn.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def fetchrow(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
         return row
 
     async def serialise(self, name: str) -> None:
@@ -104,7 +142,10 @@ class _SqliteGroupBackend:
         return True
 
     async def commit(self) -> None:
-        await self._run("COMMIT")
+        try:
+            await self._run("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise translated(exc) from exc
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
@@ -114,7 +155,7 @@ class _SqliteGroupBackend:
 class SqliteDatabase:
     """SQLite with durable commits (`synchronous=FULL` by default) in WAL mode.
 
-    Writers share transactions by group commit (services/registry/db/group_commit.py);
+    Writers share transactions by group commit (shared/db/group_commit.py);
     readers use their own connection and see the last committed state.
     """
 
@@ -134,7 +175,7 @@ class SqliteDatabase:
         self._path = path
         self._read_lock = asyncio.Lock()
         # BEGIN and COMMIT run here, in order, one at a time.
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="registry-sqlite-writer")
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self.group = GroupCommit(_SqliteGroupBackend(writer, self._on_thread))
 
     @classmethod

@@ -1,7 +1,8 @@
-"""The database port the registry's repository is written against.
+"""The database port every service's store is written against.
 
 SQL is written once, with `?` placeholders; each adapter (SQLite, PostgreSQL) translates
-what it must. Writes happen inside `transaction()`; plain reads use `read()`.
+what it must, and turns a busy or unreachable engine into `RetryableError`. Writes happen
+inside `transaction()`; plain reads use `read()`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,11 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
+__all__ = ["Connection", "Database", "Dialect", "Params", "Row"]
+
 Row = Sequence[Any]
 Params = Sequence[Any]
 Dialect = Literal["sqlite", "postgres"]
-
-# Every write transaction holds this lock (`Connection.serialise`) from its start to its
-# end: on PostgreSQL, write transactions of all replicas then run one after another, so
-# outbox rows commit in the order their sequence numbers were drawn, and two groups of
-# writes can never deadlock on each other's row locks. One SQLite file has one writer.
-WRITE_LOCK = "registry-writes"
 
 
 class Connection(Protocol):

@@ -18,7 +18,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from shared import RetryableError
+from shared._errors import RetryableError
+
+__all__ = ["GroupBackend", "GroupCommit", "GroupLost"]
 
 
 class GroupBackend(Protocol):

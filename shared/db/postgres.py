@@ -1,6 +1,6 @@
 """PostgreSQL adapter on an asyncpg pool; `?` placeholders become `$n`.
 
-Writes share transactions by group commit (services/registry/db/group_commit.py): each
+Writes share transactions by group commit (shared/db/group_commit.py): each
 group takes one pooled connection, so one replica has one write transaction open at a
 time and pays one commit (one WAL flush) for every write the group holds.
 """
@@ -15,9 +15,23 @@ from typing import Any
 
 import asyncpg
 
-from services.registry.db.database import WRITE_LOCK, Connection, Dialect, Params, Row
-from services.registry.db.group_commit import GroupCommit
-from shared import RetryableError
+from shared._errors import RetryableError
+from shared.db.database import Connection, Dialect, Params, Row
+from shared.db.group_commit import GroupCommit
+
+__all__ = ["PostgresDatabase", "lock_key", "to_numbered"]
+
+
+# Failures that pass: another try may succeed (a lost connection, a deadlock victim, a
+# serialisation failure, a server shutting down).
+PASSING: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
 
 
 def lock_key(name: str) -> int:
@@ -51,26 +65,40 @@ class _PgConnection:
             self._held.add(name)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        status: str = await self._conn.execute(to_numbered(sql), *params)
+        try:
+            status: str = await self._conn.execute(to_numbered(sql), *params)
+        except PASSING as exc:
+            raise RetryableError(f"PostgreSQL: {exc}") from exc
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        await self._conn.executemany(to_numbered(sql), rows)
+        try:
+            await self._conn.executemany(to_numbered(sql), rows)
+        except PASSING as exc:
+            raise RetryableError(f"PostgreSQL: {exc}") from exc
 
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
-        return [tuple(r) for r in await self._conn.fetch(to_numbered(sql), *params)]
+        try:
+            rows = await self._conn.fetch(to_numbered(sql), *params)
+        except PASSING as exc:
+            raise RetryableError(f"PostgreSQL: {exc}") from exc
+        return [tuple(r) for r in rows]
 
     async def fetchrow(self, sql: str, params: Params = ()) -> Row | None:
-        row = await self._conn.fetchrow(to_numbered(sql), *params)
+        try:
+            row = await self._conn.fetchrow(to_numbered(sql), *params)
+        except PASSING as exc:
+            raise RetryableError(f"PostgreSQL: {exc}") from exc
         return tuple(row) if row is not None else None
 
 
 class _PgGroupBackend:
     """One pooled connection and transaction per group, holding the write lock."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, write_lock: str) -> None:
         self._pool = pool
+        self._write_lock = write_lock
         self._conn: Any = None
         self._transaction: Any = None
         self.connection: _PgConnection | None = None
@@ -81,7 +109,10 @@ class _PgGroupBackend:
             self._transaction = self._conn.transaction()
             await self._transaction.start()
             self.connection = _PgConnection(self._conn)
-            await self.connection.serialise(WRITE_LOCK)
+            await self.connection.serialise(self._write_lock)
+        except PASSING as exc:
+            await self._put_back()
+            raise RetryableError(f"PostgreSQL: {exc}") from exc
         except BaseException:
             await self._put_back()
             raise
@@ -119,20 +150,32 @@ class _PgGroupBackend:
 
 
 class PostgresDatabase:
+    """PostgreSQL shared by every replica of a service.
+
+    Every write transaction holds the lock `write_lock` (`Connection.serialise`) from its
+    start to its end: write transactions of all replicas then run one after another, so
+    rows commit in the order their sequence numbers were drawn, and two groups of writes
+    can never deadlock on each other's row locks.
+    """
+
     dialect: Dialect = "postgres"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, *, write_lock: str) -> None:
         self._pool = pool
-        self._backend = _PgGroupBackend(pool)
+        self._write_lock = write_lock
+        self._backend = _PgGroupBackend(pool, write_lock)
         self.group = GroupCommit(self._backend)
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
+    async def open(
+        cls, url: str, *, write_lock: str, min_size: int = 1, max_size: int = 10
+    ) -> PostgresDatabase:
+        """Raises `RetryableError` when the server cannot be reached."""
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
         except (OSError, asyncpg.PostgresError) as exc:
             raise RetryableError(f"cannot reach PostgreSQL: {exc}") from exc
-        return cls(pool)
+        return cls(pool, write_lock=write_lock)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -148,7 +191,7 @@ class PostgresDatabase:
         async with self._pool.acquire() as conn, conn.transaction():
             wrapped = _PgConnection(conn)
             await wrapped.serialise(name)
-            await wrapped.serialise(WRITE_LOCK)
+            await wrapped.serialise(self._write_lock)
             yield wrapped
 
     @asynccontextmanager
@@ -162,7 +205,7 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def leader(self, name: str) -> AsyncIterator[bool]:
-        """A session advisory lock: only one replica relays the outbox at a time."""
+        """A session advisory lock: one replica at a time does the work it guards."""
         lock_id = zlib.crc32(name.encode())
         async with self._pool.acquire() as conn:
             got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id))

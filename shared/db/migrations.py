@@ -1,15 +1,18 @@
-"""Versioned schema migrations: `migrations/<dialect>/NNNN_name.sql`, applied in order, once."""
+"""Versioned schema migrations: `<package>/<dialect>/NNNN_name.sql`, applied in order, once."""
 
 from __future__ import annotations
 
 from importlib import resources
 
-from services.registry.db.database import Database
+from shared.db.database import Database
+from shared.db.spec import StoreSpec
+
+__all__ = ["available", "migrate"]
 
 
-def available(dialect: str) -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration shipped for `dialect`, in order."""
-    folder = resources.files("services.registry.migrations").joinpath(dialect)
+def available(package: str, dialect: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration `package` ships for `dialect`, in order."""
+    folder = resources.files(package).joinpath(dialect)
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -18,29 +21,30 @@ def available(dialect: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def migrate(db: Database) -> list[str]:
-    """Apply the migrations not yet applied; return the names applied now.
+async def migrate(db: Database, spec: StoreSpec) -> list[str]:
+    """Apply the migrations of `spec` not yet applied; return the names applied now.
 
     Under a store-wide lock (an advisory lock on PostgreSQL, an exclusive transaction on
     SQLite): when two replicas start at once, one migrates and the other waits, then finds
     nothing left to do.
     """
-    async with db.exclusive("registry-migrations") as conn:
+    table = spec.migrations_table
+    async with db.exclusive(spec.migration_lock) as conn:
         await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            f"CREATE TABLE IF NOT EXISTS {table} ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        rows = await conn.fetch("SELECT version FROM schema_migrations")
+        rows = await conn.fetch(f"SELECT version FROM {table}")  # noqa: S608
         done = {int(r[0]) for r in rows}
         applied = []
-        for version, name, sql in available(db.dialect):
+        for version, name, sql in available(spec.migrations, db.dialect):
             if version in done:
                 continue
             for statement in (s.strip() for s in sql.split(";")):
                 if statement:
                     await conn.execute(statement)
             await conn.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at)"
+                f"INSERT INTO {table} (version, name, applied_at)"  # noqa: S608
                 " VALUES (?, ?, CURRENT_TIMESTAMP)",
                 (version, name),
             )
