@@ -13,13 +13,13 @@ from functools import partial
 
 from aiohttp import web
 
+from services.sdg_tagger.db import EmittedTable, open_tagger_database
 from services.sdg_tagger.handlers import handle_activity_change, handle_withdrawn
 from services.sdg_tagger.metrics import TaggerMetrics
 from services.sdg_tagger.openapi import openapi_view
 from services.sdg_tagger.settings import TaggerSettings
 from services.sdg_tagger.state import CONSUMER, METRICS, PUBLISHER, SETTINGS, STORE, TAGGER
 from services.sdg_tagger.status import add_tagger_status
-from services.sdg_tagger.store import TagStore
 from services.sdg_tagger.tagger import SdgTagger
 from services.sdg_tagger.views import add_routes
 from shared import (
@@ -58,10 +58,11 @@ RETRY = RetryPolicy(retryable=(RetryableError, OSError, TimeoutError, TransportE
 
 def _store(settings: TaggerSettings) -> CleanupContext:
     async def store(app: web.Application) -> AsyncIterator[None]:
-        app[STORE] = tags = await TagStore.open(settings.db_path)
-        app[READINESS]["database"] = tags.ping
+        db = await open_tagger_database(settings)
+        app[STORE] = EmittedTable(db)
+        app[READINESS]["database"] = db.ping
         yield
-        await tags.close()
+        await db.close()
 
     return store
 

@@ -18,9 +18,9 @@ from typing import Any
 from structlog.typing import FilteringBoundLogger
 
 from services.sdg_tagger.activity_text import activity_text
+from services.sdg_tagger.db import TagStore
 from services.sdg_tagger.emission import decide, event_id_for, fingerprint
 from services.sdg_tagger.metrics import TaggerMetrics
-from services.sdg_tagger.store import TagStore
 from services.sdg_tagger.tag_event import tags_event
 from services.sdg_tagger.tagger import SdgTagger
 from shared import Event, MessageContext, Outgoing

@@ -2,13 +2,14 @@
 
     python -m services.sdg_tagger.replay [--group NAME] [--timeout SECONDS] [--var DIR]
 
-Runs the service's own consumer (same handlers, same `TAGGER_DB_PATH` store, same topics)
+Runs the service's own consumer (same handlers, same store, same topics)
 in a fresh consumer group, `sdg-tagger-replay-<UTC time>` unless `--group` names one,
 which reads the activity topic from its first offset. It stops once it has handled every
 record that was on the topic when it started, and prints a JSON summary.
 
 The store is the one of the stack `make run` keeps (`var/run/sdg-tagger.db`), unless
-`TAGGER_DB_PATH` or `--var DIR` names another (it is named on stderr): with an empty store
+`TAGGER_DB_PATH` or `--var DIR` names another, or `DATABASE_URL` selects PostgreSQL (it is
+named on stderr): with an empty store
 every result would count as changed. It emits a tags event only where the new model's
 result differs from the last one emitted for the activity's current version (see
 `emission`); older versions and withdrawn activities emit nothing. It may run while the
@@ -133,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(TaggerSettings)
     path = store_path("sdg-tagger.db", variable="TAGGER_DB_PATH", var=args.var)
     settings = settings.model_copy(update={"db_path": path})
-    print(f"# store: {path}", file=sys.stderr)
+    where = "PostgreSQL (DATABASE_URL)" if settings.database_url else path
+    print(f"# store: {where}", file=sys.stderr)
 
     try:
         summary = asyncio.run(replay(settings, group_id=args.group, within=args.timeout))

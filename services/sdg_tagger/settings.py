@@ -13,6 +13,11 @@ class TaggerSettings(CommonSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8084, ge=0, le=65535)
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://… to use PostgreSQL; unset means SQLite at db_path.",
+        validation_alias="DATABASE_URL",
+    )
     db_path: str = Field(
         default="var/sdg-tagger.db",
         description="SQLite file holding the last tag result emitted per activity.",

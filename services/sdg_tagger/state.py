@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.sdg_tagger.db import TagStore
 from services.sdg_tagger.metrics import TaggerMetrics
 from services.sdg_tagger.settings import TaggerSettings
-from services.sdg_tagger.store import TagStore
 from services.sdg_tagger.tagger import SdgTagger
 from shared import ConsumerRunner, EventPublisher
 

@@ -1,14 +1,12 @@
-"""When a tag result becomes an event: the rule, the fingerprint, the event id, the store."""
+"""When a tag result becomes an event: the rule, the fingerprint, the event id (the store:
+test_tag_store_behaviour.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from services.sdg_tagger import SdgTagger
 from services.sdg_tagger.emission import LastEmitted, Verdict, decide, event_id_for, fingerprint
-from services.sdg_tagger.store import TagStore
 from tests.integration.sdg_tagger.harness import TISC_TEXT
 
 LAST = LastEmitted(version=3, fingerprint="abc")
@@ -48,30 +46,3 @@ def test_event_ids_repeat_for_a_retry_and_differ_for_a_new_emission() -> None:
     assert first != event_id_for("TA-2026-000001", 3, LastEmitted(3, "xyz"), "abc")
     assert first != event_id_for("TA-2026-000001", 4, LAST, "xyz")
     assert first != event_id_for("TA-2026-000002", 3, LAST, "xyz")
-
-
-async def test_store_keeps_the_newest_version_and_remembers_withdrawals(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "tags.db"
-    store = await TagStore.open(path)
-    try:
-        assert await store.ping()
-        assert await store.last("TA-2026-000001") is None
-        await store.record_emitted("TA-2026-000001", 2, "abc", "e1")
-        await store.record_emitted("TA-2026-000001", 1, "old", "e0")  # late: ignored
-        assert await store.last("TA-2026-000001") == LastEmitted(2, "abc")
-        await store.record_emitted("TA-2026-000001", 2, "xyz", "e2")  # same version: replaced
-        assert await store.last("TA-2026-000001") == LastEmitted(2, "xyz")
-        await store.record_withdrawn("TA-2026-000001", 3)
-        await store.record_emitted("TA-2026-000001", 3, "late", "e3")
-        last = await store.last("TA-2026-000001")
-        assert last is not None
-        assert last.withdrawn
-    finally:
-        await store.close()
-    reopened = await TagStore.open(path)
-    try:
-        last = await reopened.last("TA-2026-000001")
-        assert last is not None
-        assert (last.version, last.withdrawn) == (3, True)
-    finally:
-        await reopened.close()

@@ -1,20 +1,19 @@
-"""The activity handler on its own: a real store, a recording `publish`, no broker."""
+"""The activity handler on its own: each tag store (twin, SQLite, PostgreSQL), a recording
+`publish`, no broker."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from services.sdg_tagger import SdgTagger
+from services.sdg_tagger.db import TagStore
 from services.sdg_tagger.handlers import handle_activity_change
 from services.sdg_tagger.metrics import TaggerMetrics
-from services.sdg_tagger.store import TagStore
 from shared import Envelope, Event, MessageContext, Outgoing, configure_logging
 from shared.events import SdgTagsAssigned
 from tests.integration.sdg_tagger.harness import make_activity, registered, updated
@@ -34,17 +33,8 @@ def context(event: Event) -> MessageContext:
     return MessageContext(envelope, "activities", 0, 0, event.key(), 1)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[TagStore]:
-    tags = await TagStore.open(tmp_path / "tags.db")
-    try:
-        yield tags
-    finally:
-        await tags.close()
-
-
 async def test_unknown_curated_targets_are_left_out_and_redelivery_emits_nothing(
-    store: TagStore, tagger: SdgTagger
+    tag_store: TagStore, tagger: SdgTagger
 ) -> None:
     publish = Recorder()
     metrics = TaggerMetrics(CollectorRegistry())
@@ -52,7 +42,7 @@ async def test_unknown_curated_targets_are_left_out_and_redelivery_emits_nothing
     handle = partial(
         handle_activity_change,
         tagger=tagger,
-        store=store,
+        store=tag_store,
         publish=publish,
         tags_topic="tags",
         metrics=metrics,

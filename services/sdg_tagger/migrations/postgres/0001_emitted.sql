@@ -1,0 +1,9 @@
+-- The last tag result emitted per activity.
+CREATE TABLE IF NOT EXISTS emitted (
+    activity_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL DEFAULT 0,
+    event_id TEXT,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
