@@ -1,4 +1,8 @@
-"""Opening the store: one SQLite file in WAL mode, the schema created on first use.
+"""Opening the store: one SQLite file in WAL mode, migrated on first use.
+
+The schema is versioned (`services/partner_feed/migrations/`) and applied by the store
+toolkit (`shared.db.migrate`) under its lock, so two processes opening one file at once
+migrate it once.
 
 Writers (the import pipeline, the feed-view consumer) each hold their own connection and
 serialise their transactions with a lock; feed requests read on a fresh connection so a
@@ -14,97 +18,38 @@ from pathlib import Path
 
 import aiosqlite
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS imports (
-    id TEXT PRIMARY KEY,
-    partner TEXT NOT NULL,
-    format TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    status TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    finished_at TEXT,
-    bytes INTEGER NOT NULL,
-    summary TEXT,
-    progress TEXT
-);
-CREATE INDEX IF NOT EXISTS imports_by_partner ON imports (partner, received_at);
-CREATE TABLE IF NOT EXISTS import_entries (
-    import_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    accepted INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (import_id, seq)
-);
-CREATE TABLE IF NOT EXISTS import_staging (
-    import_id TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    content_hash TEXT,
-    record TEXT,
-    changed_fields TEXT,
-    findings TEXT,
-    PRIMARY KEY (import_id, record_id)
-);
-CREATE INDEX IF NOT EXISTS import_staging_by_seq ON import_staging (import_id, seq);
-CREATE TABLE IF NOT EXISTS partner_records (
-    partner TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    record TEXT NOT NULL,
-    last_import TEXT NOT NULL,
-    PRIMARY KEY (partner, record_id)
-);
-CREATE TABLE IF NOT EXISTS links (
-    partner TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    activity_id TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    method TEXT NOT NULL,
-    discrepancies TEXT NOT NULL,
-    PRIMARY KEY (partner, record_id)
-);
-CREATE TABLE IF NOT EXISTS pull_state (
-    partner TEXT PRIMARY KEY,
-    etag TEXT,
-    last_modified TEXT,
-    checked_at TEXT NOT NULL,
-    outcome TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feed_activities (
-    activity_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL UNIQUE,
-    version INTEGER NOT NULL,
-    withdrawn INTEGER NOT NULL,
-    state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS computed_tags (
-    activity_id TEXT PRIMARY KEY,
-    activity_version INTEGER NOT NULL,
-    goals TEXT NOT NULL,
-    targets TEXT NOT NULL
-);
-"""
+from services.partner_feed.db.store import FEED_STORE
+from shared.db import SqliteDatabase, migrate
 
 
 async def connect(path: str, *, create: bool = False) -> aiosqlite.Connection:
     """A connection in WAL mode with a busy timeout; `create` also applies the schema."""
     if create:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        await _migrate(path)
     db = await aiosqlite.connect(path)
     db.row_factory = aiosqlite.Row
     await db.execute("PRAGMA busy_timeout=10000")
     await db.execute("PRAGMA journal_mode=WAL")
     await db.execute("PRAGMA synchronous=NORMAL")
     if create:
-        await db.executescript(SCHEMA)
         await _add_missing_columns(db)
         await db.commit()
     return db
 
 
+async def _migrate(path: str) -> None:
+    """Apply partner-feed's migrations to the file (through the toolkit's SQLite adapter,
+    which waits for another process migrating it)."""
+    db = await SqliteDatabase.open(path, synchronous="NORMAL")
+    try:
+        await migrate(db, FEED_STORE)
+    finally:
+        await db.close()
+
+
 _ADDED_COLUMNS = {"imports": {"progress": "TEXT"}, "import_staging": {"findings": "TEXT"}}
-"""Columns added after the table was first created: stores from before get them on open."""
+"""Columns added before partner-feed had migrations: stores older still get them on open."""
 
 
 async def _add_missing_columns(db: aiosqlite.Connection) -> None:
