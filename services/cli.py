@@ -42,7 +42,12 @@ from services.ops.settings import OpsSettings
 from services.ops.spans import read_spans
 from services.ops.status_client import fetch_statuses
 from services.ops.status_table import all_well, render_status
-from services.ops.trace_tree import render_trace, trace_json, traces_of_activity
+from services.ops.trace_tree import (
+    render_trace,
+    spans_of_trace,
+    trace_json,
+    traces_of_activity,
+)
 from services.ops.webhooks import RedriveRefused, redrive_webhooks
 from shared import KafkaTransport, SettingsError, TaBridgeError, load_settings
 
@@ -199,7 +204,7 @@ def _trace(args: argparse.Namespace, settings: OpsSettings) -> int:
         where = ", ".join(p.name for p in read.files) or "no *.jsonl files"
         print(f"ta-bridge: no trace {args.id!r} in {directory} ({where})", file=sys.stderr)
         return 1
-    by_trace = {t: [s for s in read.spans if s.trace_id == t] for t in trace_ids}
+    by_trace = {t: spans_of_trace(read.spans, t) for t in trace_ids}
     if args.json:
         _print_json([trace_json(t, spans) for t, spans in by_trace.items()])
     else:

@@ -19,8 +19,10 @@ Guarantees:
 
 One loop turn: `getmany` → the batch's steps → at most one commit (when the policy says it
 is due). The batch costs one de-duplication look-up and write, one metric update per label
-and one batch span, whatever its size; each record still gets its own process span, in the
-trace of the change it carries (`ta-bridge trace`), recorded for a few microseconds.
+and one batch span linking to each record's context, whatever its size; a record's handler
+runs in the trace of the change it carries, so what it does continues that trace, and
+`ta-bridge trace` follows the change through the link. A record whose handling failed gets
+a process span of its own in that trace, with the error.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ __all__ = ["BatchHandler", "Handler", "MessageContext", "Router", "message_conte
 class MessageContext:
     """Where a message came from, for handlers that need more than the event.
 
-    `span` is the context of the record's process span (its parent when the trace is not
-    sampled): a batch handler, which has no current span per record, parents what it does
-    for a record on it.
+    `span` is the record's trace context as it came (the producer's span): a per-record
+    handler runs with it current; a batch handler, which has no current span per record,
+    parents what it does for a record on it, so either continues the change's trace.
     """
 
     envelope: Envelope

@@ -32,6 +32,7 @@ from opentelemetry.trace import (
     SpanKind,
     Status,
     StatusCode,
+    TraceFlags,
     Tracer,
 )
 from structlog.typing import FilteringBoundLogger
@@ -290,12 +291,18 @@ def _observe_all(latencies: Sequence[tuple[Any, float]]) -> None:
 
 
 class TraceRecords:
-    """A process span per record, in the trace of the change it carries (a child of the
-    producer's span), and a span per batch linking to each record's span.
+    """A span per batch, linking to each record's context, in place of a span per record.
 
-    Spans are recorded through `SpanRecorder` (microseconds, not tens of them); a record
-    whose trace is not sampled gets no span, and its handler runs in the context it came
-    with, so what the handler publishes stays in that trace.
+    A record is handled in the context it came with (the producer's span, in the trace of
+    the change it carries): what its handler publishes or calls stays in that trace, and
+    the batch's span (a trace of its own) links to it, so `ta-bridge trace` follows the
+    change through this hop by the link. A record whose handling went wrong (a failed
+    attempt, a dead letter) also gets a process span of its own in its trace, a child of
+    the producer's span, carrying the errors: the trace of a change shows where it failed.
+
+    The batch span is recorded when any of its records' traces is sampled (its links name
+    only those): with head sampling, a kept trace keeps its consumer hop. Spans are
+    recorded through `SpanRecorder` (microseconds, not tens of them).
     """
 
     def __init__(self, tracer: Tracer, group: str) -> None:
@@ -307,13 +314,12 @@ class TraceRecords:
         envelope = item.envelope
         if envelope is None:
             return
-        item.parent = parent = parse_traceparent(envelope.traceparent, envelope.tracestate)
-        item.span = self._recorder.start(parent, "process", SpanKind.CONSUMER)
+        item.parent = item.span = parse_traceparent(envelope.traceparent, envelope.tracestate)
         item.started_ns = time.time_ns()
 
     @staticmethod
     def activate(item: Item) -> object | None:
-        """Make the record's span current (for a per-record handler); a token to `detach`."""
+        """Make the record's context current (for a per-record handler); a token to `detach`."""
         if item.span is None:
             return None
         return otel_context.attach(trace.set_span_in_context(NonRecordingSpan(item.span)))
@@ -324,8 +330,14 @@ class TraceRecords:
             otel_context.detach(token)  # type: ignore[arg-type]
 
     def close(self, item: Item, error: BaseException | None = None) -> None:
-        span = item.span
-        if span is None or span is item.parent or item.envelope is None:
+        """Record the item's own process span when its handling went wrong (`error`, or
+        failed attempts on `item.span_events`); nothing otherwise (the batch span links
+        to it)."""
+        if (error is None and not item.span_events) or item.envelope is None:
+            return
+        parent = item.parent
+        span = self._recorder.start(parent, "process", SpanKind.CONSUMER)
+        if span is None or span is parent:
             return
         record = item.record
         topic = record.topic
@@ -334,7 +346,7 @@ class TraceRecords:
             name = self._names[topic] = f"{topic} process"
         self._recorder.end(
             span,
-            item.parent,
+            parent,
             name,
             kind=SpanKind.CONSUMER,
             start_ns=item.started_ns,
@@ -352,15 +364,22 @@ class TraceRecords:
         )
 
     def batch(self, items: Sequence[Item], topics: Sequence[str], started_ns: int) -> None:
-        """One span for the whole batch (its own trace), linking to each record's span."""
+        """One span for the whole batch (its own trace), linking to each sampled record's
+        context; not recorded when no record's trace is sampled."""
         recorder = self._recorder
         if not recorder.recording or not items:
             return
-        name = f"{','.join(topics)} batch"
-        span = recorder.start(None, name, SpanKind.CONSUMER)
-        if span is None or not span.trace_flags.sampled:
+        links = [
+            Link(parent)
+            for i in items
+            if (parent := i.parent) is not None and parent.trace_flags & _SAMPLED
+        ]
+        if not links:
             return
-        links = [Link(i.span) for i in items if i.span is not None]
+        name = f"{','.join(topics)} batch"
+        span = recorder.start_sampled_root()
+        if span is None:
+            return
         recorder.end(
             span,
             None,
@@ -378,6 +397,7 @@ class TraceRecords:
         )
 
 
+_SAMPLED = TraceFlags.SAMPLED
 _OK = Status(StatusCode.UNSET)
 
 

@@ -295,6 +295,20 @@ class SpanRecorder:
             return parent, None, traceparent or None
         return parent, span, format_traceparent(span)
 
+    def start_sampled_root(self) -> SpanContext | None:
+        """The context of a new root span that is recorded whatever the sampler says (a
+        batch span, recorded because the traces it links to are); None when nothing is
+        recorded."""
+        if not self.recording:
+            return None
+        return valid_span_context(
+            self._ids.generate_trace_id(),
+            self._ids.generate_span_id(),
+            False,
+            _FLAGS[TraceFlags.SAMPLED],
+            _NO_TRACE_STATE,
+        )
+
     def start(
         self, parent: SpanContext | None, name: str, kind: SpanKind = SpanKind.INTERNAL
     ) -> SpanContext | None:
@@ -422,4 +436,11 @@ def _span_record(span: ReadableSpan) -> dict[str, object]:
         "end_ns": span.end_time,
         "status": span.status.status_code.name,
         "attributes": dict(span.attributes or {}),
+        "links": [
+            {
+                "trace_id": trace.format_trace_id(link.context.trace_id),
+                "span_id": trace.format_span_id(link.context.span_id),
+            }
+            for link in span.links
+        ],
     }

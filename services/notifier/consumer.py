@@ -103,7 +103,7 @@ async def handle_activity_changes(
 ) -> None:
     """:func:`handle_activity_change` for a run of one partition's events, in order: one
     index transaction notes them all, then they are handed over together. Each webhook
-    continues its own record's trace (``ctx.span``, the record's process span)."""
+    continues its own record's trace (``ctx.span``, the record's context)."""
     changes: list[tuple[ActivityRegistered | ActivityUpdated | ActivityWithdrawn, Facets]] = []
     for event, _ in batch:
         assert isinstance(event, ActivityRegistered | ActivityUpdated | ActivityWithdrawn)

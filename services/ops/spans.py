@@ -32,6 +32,9 @@ class Span:
     end_ns: int
     status: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    links: tuple[tuple[str, str], ...] = ()
+    """(trace id, span id) of each span this one links to (a consumer's batch span links
+    to the producer's span of each record it handled)."""
 
     @property
     def duration_ms(self) -> float:
@@ -65,7 +68,16 @@ class Span:
             end_ns=int(record.get("end_ns") or start),
             status=str(record.get("status") or "UNSET"),
             attributes=dict(attributes),
+            links=tuple(_links(record.get("links"))),
         )
+
+
+def _links(raw: object) -> Iterator[tuple[str, str]]:
+    if not isinstance(raw, list):
+        return
+    for link in raw:
+        if isinstance(link, Mapping) and link.get("trace_id") and link.get("span_id"):
+            yield str(link["trace_id"]).lower(), str(link["span_id"]).lower()
 
 
 @dataclass

@@ -10,6 +10,16 @@ Key attributes follow each span (the route, topic, group, offset, event id, acti
 record key, webhook outcome), except those the span's name already says. Children are
 ordered by start time. A span whose parent was not recorded (a caller outside
 ta-bridge, a file not collected) is shown as a root, marked `(parent not recorded)`.
+
+A consumer handles a batch of records under one span of its own trace that links to each
+record's context (the producer's span): `spans_of_trace` takes those spans in with the
+trace they link into, and the tree shows each under the span it links to, marked
+`(linked)`; what the handler did for the record continues the trace under that span.
+
+    registry POST /v1/activities                        12.1 ms   +0.0 ms  status=201 …
+    └─ registry tabridge.activity.events send            0.4 ms   +3.0 ms  messages=1
+       ├─ notifier tabridge.activity.events batch        3.0 ms  +15.2 ms  messages=12 … (linked)
+       └─ notifier POST                                  2.1 ms  +15.9 ms  webhook=… outcome=…
 """
 
 from __future__ import annotations
@@ -23,7 +33,14 @@ from services.ops.columns import columns
 from services.ops.spans import MESSAGE_KEY_ATTRIBUTE, Span
 from shared import ACTIVITY_ID_ATTRIBUTE
 
-__all__ = ["TraceNode", "build_tree", "render_trace", "trace_json", "traces_of_activity"]
+__all__ = [
+    "TraceNode",
+    "build_tree",
+    "render_trace",
+    "spans_of_trace",
+    "trace_json",
+    "traces_of_activity",
+]
 
 #: Attributes worth a glance, in display order, with their short labels.
 KEY_ATTRIBUTES = (
@@ -46,6 +63,8 @@ class TraceNode:
     span: Span
     children: list[TraceNode] = field(default_factory=list)
     orphan: bool = False
+    linked: bool = False
+    """The span belongs to another trace and links to its parent here."""
 
 
 def traces_of_activity(spans: Iterable[Span], activity_id: str) -> list[str]:
@@ -59,10 +78,17 @@ def traces_of_activity(spans: Iterable[Span], activity_id: str) -> list[str]:
     return sorted(matching, key=lambda t: (first[t], t))
 
 
-def build_tree(spans: Sequence[Span]) -> list[TraceNode]:
+def spans_of_trace(spans: Iterable[Span], trace_id: str) -> list[Span]:
+    """The spans of `trace_id`, and the spans of other traces that link into it."""
+    return [s for s in spans if s.trace_id == trace_id or any(t == trace_id for t, _ in s.links)]
+
+
+def build_tree(spans: Sequence[Span], trace_id: str | None = None) -> list[TraceNode]:
     """The roots of the spans of one trace, each with its descendants, in start order.
 
-    A span recorded twice (the same id) is kept once.
+    A span of another trace than `trace_id` that links to a span of it (`spans_of_trace`)
+    is placed under the first span it links to, marked `linked`. A span recorded twice
+    (the same id) is kept once.
     """
     nodes: dict[str, TraceNode] = {}
     for span in sorted(spans, key=lambda s: (s.start_ns, s.span_id)):
@@ -71,6 +97,14 @@ def build_tree(spans: Sequence[Span]) -> list[TraceNode]:
     for node in nodes.values():
         parent_id = node.span.parent_id
         parent = nodes.get(parent_id) if parent_id else None
+        if trace_id is not None and node.span.links and node.span.trace_id != trace_id:
+            linked = next(
+                (nodes[s] for t, s in node.span.links if t == trace_id and s in nodes), None
+            )
+            if linked is not None:
+                node.linked = True
+                linked.children.append(node)
+                continue
         if parent is None or parent is node:
             node.orphan = parent_id is not None
             roots.append(node)
@@ -93,7 +127,7 @@ def render_trace(trace_id: str, spans: Sequence[Span]) -> str:
         f"from {began.replace('+00:00', 'Z')}"
     )
     rows: list[list[str]] = []
-    for root in build_tree(spans):
+    for root in build_tree(spans, trace_id):
         _rows(root, "", "", rows, start)
     return "\n".join([head, *columns(rows, right={1, 2})])
 
@@ -106,6 +140,8 @@ def _rows(node: TraceNode, lead: str, branch: str, rows: list[list[str]], start:
         notes = ["ERROR", *notes]
     if node.orphan:
         notes.append("(parent not recorded)")
+    if node.linked:
+        notes.append("(linked)")
     rows.append(
         [
             label,
@@ -148,7 +184,8 @@ def trace_json(trace_id: str, spans: Sequence[Span]) -> dict[str, Any]:
             "start_ns": s.start_ns,
             "duration_ms": round(s.duration_ms, 3),
             "attributes": dict(s.attributes),
+            "linked": node.linked,
             "children": [node_json(c) for c in node.children],
         }
 
-    return {"trace_id": trace_id, "roots": [node_json(r) for r in build_tree(spans)]}
+    return {"trace_id": trace_id, "roots": [node_json(r) for r in build_tree(spans, trace_id)]}

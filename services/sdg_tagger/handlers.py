@@ -1,8 +1,8 @@
 """Event handlers of the tagger: activity changes in, `sdg.tags.assigned` out.
 
 Handlers are plain functions of the event and their dependencies (bound with
-`functools.partial` by the composition root). They publish from inside the consumer's
-process span, so the tags event continues the activity change's trace.
+`functools.partial` by the composition root). They publish in the record's trace context
+(the runner makes it current), so the tags event continues the activity change's trace.
 
 Idempotent: the store's last emission per activity decides (see `emission`), and the store
 is written only after the broker acknowledged the event, so a redelivered event emits

@@ -17,10 +17,13 @@ class Span:
     span_id: str
     parent_id: str | None
     attributes: dict[str, Any]
+    links: tuple[tuple[str, str], ...] = ()
+    """(trace id, span id) of each span this one links to."""
 
 
 def read_trace(trace_dir: Path, trace_id: str) -> list[Span]:
-    """Every exported span of `trace_id`, from all services (a half-written line is skipped)."""
+    """Every exported span of `trace_id`, from all services, and the spans of other traces
+    that link into it (a consumer's batch span); a half-written line is skipped."""
     spans: list[Span] = []
     for path in sorted(trace_dir.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -28,7 +31,8 @@ def read_trace(trace_dir: Path, trace_id: str) -> list[Span]:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if record.get("trace_id") == trace_id:
+            links = tuple((link["trace_id"], link["span_id"]) for link in record.get("links") or ())
+            if record.get("trace_id") == trace_id or any(t == trace_id for t, _ in links):
                 spans.append(
                     Span(
                         service=record["service"],
@@ -38,6 +42,7 @@ def read_trace(trace_dir: Path, trace_id: str) -> list[Span]:
                         span_id=record["span_id"],
                         parent_id=record["parent_id"],
                         attributes=record.get("attributes") or {},
+                        links=links,
                     )
                 )
     return spans

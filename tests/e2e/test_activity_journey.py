@@ -87,14 +87,15 @@ async def test_a_registered_activity_reaches_tagger_feed_and_webhook_in_one_trac
                     for s in find(spans, service="registry", kind="PRODUCER")
                     if EVENTS in str(s.attributes.get("messaging.destination.name"))
                 ],
+                # Each consumer's batch span links to the records it handled.
                 "tagger": find(
-                    spans, service="sdg-tagger", kind="CONSUMER", name_ends=f"{EVENTS} process"
+                    spans, service="sdg-tagger", kind="CONSUMER", name_ends=f"{EVENTS} batch"
                 ),
                 "feed": find(
-                    spans, service="partner-feed", kind="CONSUMER", name_ends=f"{EVENTS} process"
+                    spans, service="partner-feed", kind="CONSUMER", name_ends=f"{EVENTS} batch"
                 ),
                 "notifier": find(
-                    spans, service="notifier", kind="CONSUMER", name_ends=f"{EVENTS} process"
+                    spans, service="notifier", kind="CONSUMER", name_ends=f"{EVENTS} batch"
                 ),
                 "webhook": [
                     s
@@ -111,6 +112,9 @@ async def test_a_registered_activity_reaches_tagger_feed_and_webhook_in_one_trac
         assert {s.parent_id for s in found["relay"]} == {request.span_id}
         sends = {s.span_id for s in found["relay"]}
         for consumer in ("tagger", "feed", "notifier"):
-            assert {s.parent_id for s in found[consumer]} <= sends, consumer
-        processed = {s.span_id for s in found["notifier"]}
-        assert {s.parent_id for s in found["webhook"]} <= processed
+            for batch in found[consumer]:
+                assert batch.trace_id != trace_id, "a batch span is a trace of its own"
+                linked = {span for t, span in batch.links if t == trace_id}
+                assert linked and linked <= sends, consumer
+        # The webhook continues the change's trace under the record's context.
+        assert {s.parent_id for s in found["webhook"]} <= sends

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+)
 
 from shared import (
     ACTIVITY_ID_ATTRIBUTE,
@@ -103,3 +113,52 @@ def write_change(services: Services, activity_id: str, *, webhook_fails: bool = 
         if webhook_fails:
             post.set_status(Status(StatusCode.ERROR, "HTTP 500"))
     return trace_id
+
+
+def write_batched_change(services: Services, activity_id: str, *, batch_of: int = 3) -> str:
+    """One change consumed in a batch, as the shared runner records it; returns its trace id.
+
+    registry POST /v1/activities
+    └─ registry activity.events send
+       ├─ notifier activity.events batch   (its own trace, linking to each record's send)
+       └─ notifier POST (webhook, in the change's trace)
+    """
+    registry = services.tracer("registry")
+    notifier = services.tracer("notifier")
+    sends: list[SpanContext] = []
+    for n in range(batch_of):
+        with (
+            registry.start_as_current_span(
+                "POST /v1/activities",
+                context=Context(),
+                kind=SpanKind.SERVER,
+                attributes={"http.route": "/v1/activities", "http.response.status_code": 201},
+            ) as request,
+            registry.start_as_current_span(
+                f"{ACTIVITIES} send",
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.destination.name": ACTIVITIES},
+            ) as send,
+        ):
+            request.set_attribute(ACTIVITY_ID_ATTRIBUTE, activity_id if n == 0 else f"other-{n}")
+            sends.append(send.get_span_context())
+    with notifier.start_as_current_span(
+        f"{ACTIVITIES} batch",
+        context=Context(),
+        kind=SpanKind.CONSUMER,
+        links=[Link(s) for s in sends],
+        attributes={
+            "messaging.destination.name": ACTIVITIES,
+            "messaging.consumer.group.name": "notifier",
+            "messaging.batch.message_count": batch_of,
+        },
+    ):
+        pass
+    with notifier.start_as_current_span(
+        "POST",
+        context=trace.set_span_in_context(NonRecordingSpan(sends[0])),
+        kind=SpanKind.CLIENT,
+        attributes={"webhook.id": "wh-1"},
+    ):
+        pass
+    return format(sends[0].trace_id, "032x")

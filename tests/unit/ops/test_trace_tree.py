@@ -12,7 +12,7 @@ import pytest
 from services.cli import main
 from services.ops.spans import read_spans
 from services.ops.trace_tree import build_tree, render_trace, traces_of_activity
-from tests.unit.ops.spans_fixture import Services, write_change
+from tests.unit.ops.spans_fixture import Services, write_batched_change, write_change
 
 
 @pytest.fixture
@@ -124,3 +124,39 @@ def test_the_command_prints_the_latest_trace_of_an_activity_or_all(
 
     assert main(["trace", "TA-2026-404404", "--dir", str(tmp_path)]) == 1
     assert "no trace 'TA-2026-404404'" in capsys.readouterr().err
+
+
+def test_a_batch_span_linking_to_the_change_is_followed_into_its_trace(
+    services: Services,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TABRIDGE_TRACE_DIR", str(tmp_path))
+    trace_id = write_batched_change(services, "TA-2026-000007", batch_of=3)
+
+    assert main(["trace", "TA-2026-000007"]) == 0
+    text = capsys.readouterr().out
+    head = text.splitlines()[0]
+    assert head.startswith(f"trace {trace_id}: 4 spans, 2 services (notifier, registry)")
+    assert _labels(text) == [
+        "registry POST /v1/activities",
+        "└─ registry tabridge.activity.events send",
+        "   ├─ notifier tabridge.activity.events batch",
+        "   └─ notifier POST",
+    ]
+    batch_line = text.splitlines()[3]
+    assert batch_line.endswith("(linked)")
+    assert "messages=3" in batch_line and "group=notifier" in batch_line
+
+    assert main(["trace", trace_id, "--json"]) == 0
+    [document] = json.loads(capsys.readouterr().out)
+    [root] = document["roots"]
+    [send] = root["children"]
+    assert [(c["name"], c["linked"]) for c in send["children"]] == [
+        ("tabridge.activity.events batch", True),
+        ("POST", False),
+    ]
+    others = [s for s in read_spans(tmp_path).spans if s.trace_id != trace_id]
+    [batch] = [s for s in others if s.name.endswith(" batch")]
+    assert len(batch.links) == 3, "the links to the other records' traces are read too"

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
-from opentelemetry.trace import NoOpTracer, SpanKind, get_current_span
+from opentelemetry.trace import NoOpTracer, SpanContext, SpanKind, TraceFlags, get_current_span
 from prometheus_client import CollectorRegistry
 
 from shared import (
@@ -45,6 +45,7 @@ from shared import (
     TopicSpec,
     configure_logging,
     format_traceparent,
+    parent_based_sampler,
     parse_traceparent,
     settle_heap,
 )
@@ -337,34 +338,66 @@ def test_span_recorder_follows_the_parent_and_skips_unsampled_traces() -> None:
     assert SpanRecorder(NoOpTracer()).start(sampled, "x") is sampled, "no-op: passes through"
 
 
-async def test_trace_records_spans_per_record_and_a_batch_span_linking_them(
+async def test_trace_records_a_batch_span_linking_each_record_and_a_span_per_failed_one(
     steps: Steps,
 ) -> None:
     records = await steps.records(3)
     [send] = [s for s in steps.exporter.get_finished_spans() if s.name.endswith(" send")]
+    assert send.context is not None
     items = steps.items(records, router_of(nothing))
     tracing = TraceRecords(steps.tracer, GROUP)
     for item in items:
         tracing.open(item)
         token = tracing.activate(item)
         assert get_current_span().get_span_context() == item.span, "current for the handler"
+        assert item.span is not None and item.span.span_id == send.context.span_id, (
+            "the handler runs in the record's own trace, under the producer's span"
+        )
         tracing.detach(token)
         tracing.close(item, ValueError("boom") if item.record.offset == 1 else None)
     tracing.batch(items, [TOPIC], started_ns=1)
     spans = steps.exporter.get_finished_spans()
     process = [s for s in spans if s.name == f"{TOPIC} process"]
     [batch] = [s for s in spans if s.name == f"{TOPIC} batch"]
-    assert len(process) == 3
-    assert send.context is not None
-    assert all(s.parent is not None and s.parent.span_id == send.context.span_id for s in process)
-    assert [s.status.status_code.name for s in process] == ["UNSET", "ERROR", "UNSET"]
-    assert process[0].attributes is not None
-    assert process[0].attributes["messaging.kafka.message.key"] == "k"
-    assert {link.context.span_id for link in batch.links} == {
-        s.context.span_id for s in process if s.context is not None
-    }
+    [failed] = process
+    assert failed.parent is not None and failed.parent.span_id == send.context.span_id
+    assert failed.context is not None and failed.context.trace_id == send.context.trace_id
+    assert failed.status.status_code.name == "ERROR"
+    assert failed.attributes is not None
+    assert failed.attributes["messaging.kafka.message.key"] == "k"
+    assert failed.attributes["messaging.kafka.offset"] == 1
+    assert len(batch.links) == 3, "one link per record"
+    named = (send.context.trace_id, send.context.span_id)
+    assert all((link.context.trace_id, link.context.span_id) == named for link in batch.links)
+    assert batch.context is not None and batch.context.trace_id != send.context.trace_id
     assert batch.attributes is not None
     assert batch.attributes["messaging.batch.message_count"] == 3
+
+
+async def test_a_batch_span_is_kept_with_the_sampled_traces_it_links_to(steps: Steps) -> None:
+    records = await steps.records(2)
+    [send] = [s for s in steps.exporter.get_finished_spans() if s.name.endswith(" send")]
+    items = steps.items(records, router_of(nothing))
+    # The sampler would drop the batch span's own root: its sampled records keep it.
+    recorder = InMemorySpanExporter()
+    provider = TracerProvider(sampler=parent_based_sampler(0.0))
+    provider.add_span_processor(SimpleSpanProcessor(recorder))
+    tracing = TraceRecords(provider.get_tracer("t"), GROUP)
+    for item in items:
+        tracing.open(item)
+        tracing.close(item)
+    tracing.batch(items, [TOPIC], started_ns=1)
+    [batch] = recorder.get_finished_spans()
+    assert send.context is not None
+    named = (send.context.trace_id, send.context.span_id)
+    assert [(link.context.trace_id, link.context.span_id) for link in batch.links] == [named] * 2
+    assert batch.kind is SpanKind.CONSUMER
+    recorder.clear()
+    for item in items:
+        assert item.parent is not None
+        item.parent = SpanContext(item.parent.trace_id, item.parent.span_id, True, TraceFlags(0))
+    tracing.batch(items, [TOPIC], started_ns=1)
+    assert recorder.get_finished_spans() == (), "no sampled record, no batch span"
 
 
 # -- dead letters ---------------------------------------------------------------------
