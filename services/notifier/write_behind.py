@@ -18,7 +18,11 @@ The dispatcher hands its writes here instead of running a statement per delivery
   dispatcher calls it before reading delivery state back from the store.
 
 Batches are natural: one flusher writes whatever accumulated while the previous
-transaction ran, up to ``max_batch`` rows. When only attempts wait (nobody awaits them:
+transaction ran, up to ``max_batch`` rows, of which at most ``max_new_batch`` new
+deliveries: their lanes start only once they are stored, so a burst handed over at once is
+stored a few events at a time and its first webhooks go out while the rest are written
+(one 500-row transaction held the first lanes back by a whole transaction plus the loop
+turns the later ones took). When only attempts wait (nobody awaits them:
 no new deliveries, no ``flush``), the flusher lingers up to ``linger_seconds`` so that a
 burst's attempts share fewer transactions (each commit rewrites the pages it touched);
 new deliveries, a ``flush``, a full batch or ``close`` end the wait at once. (The
@@ -79,6 +83,7 @@ class DeliveryWriter:
         store: NotifierStore,
         *,
         max_batch: int = 500,
+        max_new_batch: int = 100,
         max_buffered: int = 10_000,
         retry_seconds: float = 1.0,
         linger_seconds: float = 0.01,
@@ -86,6 +91,7 @@ class DeliveryWriter:
     ) -> None:
         self._store = store
         self._max_batch = max_batch
+        self._max_new = min(max_new_batch, max_batch)
         self._retry_seconds = retry_seconds
         self._linger = linger_seconds
         self._log: Logger = logger or logging.getLogger(__name__)
@@ -178,7 +184,7 @@ class DeliveryWriter:
     def _take(self) -> _Batch:
         batch = _Batch()
         size = 0
-        while self._enqueues and size < self._max_batch:
+        while self._enqueues and size < self._max_new:
             item = self._enqueues.popleft()
             batch.enqueues.append(item)
             size += len(item.deliveries)

@@ -187,3 +187,23 @@ async def test_attempts_nobody_awaits_linger_into_one_transaction_and_flush_ends
     assert store.writes == writes + 1  # the three attempts, one transaction
     assert {a.delivery_id for a in await store.list_attempts(s.id)} == {d.id for d in ds}
     await asyncio.wait_for(writer.close(), 10)
+
+
+async def test_a_long_hand_over_is_stored_in_small_transactions_and_the_first_start_at_once(
+    store: GatedStore,
+) -> None:
+    # The first lanes of a burst start once their own few rows are stored, not once the
+    # whole burst is: new deliveries go max_new_batch rows to a transaction.
+    s = await subscription(store)
+    writer = DeliveryWriter(store, max_new_batch=3)
+    await writer.start()
+    writes_when_told: list[int] = []
+    for n in range(7):
+        await writer.enqueue_later(
+            [delivery(s, n, f"act-{n}")], then=lambda _: writes_when_told.append(store.writes)
+        )
+    await writer.flush()
+    assert store.writes == 3
+    assert writes_when_told == [1, 1, 1, 2, 2, 2, 3]
+    assert len(await store.pending_lanes()) == 7
+    await writer.close()
