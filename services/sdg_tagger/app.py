@@ -159,6 +159,6 @@ def create_app(
         )
     )
     add_routes(app)
-    add_tagger_status(app, settings, kafka, group_id=group)
+    add_tagger_status(app, settings, kafka, group_id=group, retry=retry)
     app.router.add_get("/openapi.json", openapi_view)
     return app
