@@ -16,6 +16,7 @@ from aiohttp import web
 from services.sdg_tagger.handlers import handle_activity_change, handle_withdrawn
 from services.sdg_tagger.metrics import TaggerMetrics
 from services.sdg_tagger.openapi import openapi_view
+from services.sdg_tagger.recent import RecentResults
 from services.sdg_tagger.settings import TaggerSettings
 from services.sdg_tagger.state import CONSUMER, METRICS, PUBLISHER, SETTINGS, STORE, TAGGER
 from services.sdg_tagger.status import add_tagger_status
@@ -77,6 +78,7 @@ def activity_router(app: web.Application, settings: TaggerSettings, obs: Observa
         tags_topic=namespaced(SDG_TAGS, settings.topic_namespace),
         metrics=metrics,
         logger=obs.logger,
+        recent=RecentResults(settings.recent_results),
     )
     router = Router()
     router.route(ActivityRegistered, on_change)
