@@ -25,6 +25,11 @@ KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:-}"
+# How long the controller keeps a broker's registration after its last heartbeat. A broker
+# restarted after a crash cannot register again before that (DUPLICATE_BROKER_REGISTRATION),
+# so it bounds how fast a SIGKILLed broker is back; Kafka's default is 9000 ms.
+KAFKA_BROKER_SESSION_TIMEOUT_MS="${KAFKA_BROKER_SESSION_TIMEOUT_MS:-9000}"
+KAFKA_BROKER_HEARTBEAT_INTERVAL_MS="${KAFKA_BROKER_HEARTBEAT_INTERVAL_MS:-2000}"
 
 POM="$SCRIPT_DIR/pom.xml"
 VERSION_DIR="$KAFKA_CACHE_DIR/$KAFKA_VERSION"
@@ -172,6 +177,8 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+broker.session.timeout.ms=$KAFKA_BROKER_SESSION_TIMEOUT_MS
+broker.heartbeat.interval.ms=$KAFKA_BROKER_HEARTBEAT_INTERVAL_MS
 log.cleaner.dedupe.buffer.size=1048577
 EOF
 }
@@ -348,6 +355,7 @@ case "$cmd" in
         echo "env: KAFKA_VERSION (4.1.2; 3.9.x = fallback) KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (PORT+1)" >&2
         echo "     KAFKA_DATA_DIR ($REPO/var/kafka) KAFKA_CACHE_DIR ($REPO/.cache/kafka)" >&2
         echo "     KAFKA_START_TIMEOUT (90) KAFKA_STOP_TIMEOUT (30) KAFKA_HEAP_OPTS KAFKA_JVM_OPTS" >&2
+        echo "     KAFKA_BROKER_SESSION_TIMEOUT_MS (9000) KAFKA_BROKER_HEARTBEAT_INTERVAL_MS (2000)" >&2
         echo "     KAFKA_KEEP_DATA (0; 1 = start on the existing data dir instead of a fresh one)" >&2
         exit 2
         ;;

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
+from shared import (
+    StatusDetails,
+    Transport,
+    add_status_route,
+    dlq_topic,
+    offset_reader,
+    retry_topic,
+)
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, WEBHOOK_DLQ, namespaced
 
 from .settings import NotifierSettings
@@ -25,14 +32,20 @@ async def delivery_details(app: web.Application) -> StatusDetails:
 
 
 def add_notifier_status(app: web.Application, settings: NotifierSettings, kafka: Transport) -> None:
-    """`GET /v1/status`: the consumer's lag, its DLQs and the webhook DLQ, the deliveries."""
+    """`GET /v1/status`: the consumer's lag (its retry topic too), its DLQs and the webhook
+    DLQ, the deliveries."""
     ns = settings.topic_namespace
     consumed = [namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)]
     add_status_route(
         app,
         service="notifier",
         reader=offset_reader(kafka),
-        groups={settings.namespaced_group(settings.consumer_group): consumed},
+        groups={
+            settings.namespaced_group(settings.consumer_group): [
+                *consumed,
+                retry_topic(settings.consumer_group, ns),
+            ]
+        },
         dlq_topics=[*(dlq_topic(t) for t in consumed), namespaced(WEBHOOK_DLQ, ns)],
         details=delivery_details,
     )

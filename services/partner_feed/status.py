@@ -15,7 +15,14 @@ from services.partner_feed.db.imports import read_latest_imports
 from services.partner_feed.db.pull_state import PullStateTable
 from services.partner_feed.settings import FeedSettings
 from services.partner_feed.state import IMPORT_STORE, PARTNERS
-from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
+from shared import (
+    StatusDetails,
+    Transport,
+    add_status_route,
+    dlq_topic,
+    offset_reader,
+    retry_topic,
+)
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, namespaced
 
 
@@ -49,14 +56,20 @@ async def import_details(app: web.Application) -> StatusDetails:
 
 
 def add_feed_status(app: web.Application, settings: FeedSettings, kafka: Transport) -> None:
-    """`GET /v1/status`: the feed-view consumer's lag, its DLQs, and the imports."""
+    """`GET /v1/status`: the feed-view consumer's lag (its retry topic too), its DLQs, and
+    the imports."""
     ns = settings.topic_namespace
     consumed = [namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)]
     add_status_route(
         app,
         service="partner-feed",
         reader=offset_reader(kafka),
-        groups={settings.namespaced_group(settings.consumer_group): consumed},
+        groups={
+            settings.namespaced_group(settings.consumer_group): [
+                *consumed,
+                retry_topic(settings.consumer_group, ns),
+            ]
+        },
         dlq_topics=[dlq_topic(t) for t in consumed],
         details=import_details,
     )

@@ -13,7 +13,14 @@ from aiohttp import web
 
 from services.registry.settings import RegistrySettings
 from services.registry.state import OUTBOX
-from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
+from shared import (
+    StatusDetails,
+    Transport,
+    add_status_route,
+    dlq_topic,
+    offset_reader,
+    retry_topic,
+)
 from shared.events import SDG_TAGS, namespaced
 
 #: An unpublished change older than this is reported as a warning.
@@ -55,13 +62,19 @@ def add_registry_status(
     kafka: Transport,
     clock: Callable[[], datetime] | None = None,
 ) -> None:
-    """`GET /v1/status`: the tags consumer's lag, its DLQ, and the outbox."""
+    """`GET /v1/status`: the tags consumer's lag (its retry topic too), its DLQ, and the
+    outbox."""
     tags_topic = namespaced(SDG_TAGS, settings.topic_namespace)
     add_status_route(
         app,
         service="registry",
         reader=offset_reader(kafka),
-        groups={settings.namespaced_group(settings.consumer_group): [tags_topic]},
+        groups={
+            settings.namespaced_group(settings.consumer_group): [
+                tags_topic,
+                retry_topic(settings.consumer_group, settings.topic_namespace),
+            ]
+        },
         dlq_topics=[dlq_topic(tags_topic)],
         details=outbox_details(clock),
     )

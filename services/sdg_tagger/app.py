@@ -17,6 +17,7 @@ from services.sdg_tagger.db import EmittedTable, open_tagger_database
 from services.sdg_tagger.handlers import handle_activity_change, handle_withdrawn
 from services.sdg_tagger.metrics import TaggerMetrics
 from services.sdg_tagger.openapi import openapi_view
+from services.sdg_tagger.recent import RecentResults
 from services.sdg_tagger.settings import TaggerSettings
 from services.sdg_tagger.state import CONSUMER, METRICS, PUBLISHER, SETTINGS, STORE, TAGGER
 from services.sdg_tagger.status import add_tagger_status
@@ -78,6 +79,7 @@ def activity_router(app: web.Application, settings: TaggerSettings, obs: Observa
         tags_topic=namespaced(SDG_TAGS, settings.topic_namespace),
         metrics=metrics,
         logger=obs.logger,
+        recent=RecentResults(settings.recent_results),
     )
     router = Router()
     router.route(ActivityRegistered, on_change)
@@ -160,6 +162,6 @@ def create_app(
         )
     )
     add_routes(app)
-    add_tagger_status(app, settings, kafka, group_id=group)
+    add_tagger_status(app, settings, kafka, group_id=group, retry=retry)
     app.router.add_get("/openapi.json", openapi_view)
     return app

@@ -21,6 +21,7 @@ from services.sdg_tagger.activity_text import activity_text
 from services.sdg_tagger.db import TagStore
 from services.sdg_tagger.emission import decide, event_id_for, fingerprint
 from services.sdg_tagger.metrics import TaggerMetrics
+from services.sdg_tagger.recent import RecentResults, input_digest
 from services.sdg_tagger.tag_event import tags_event
 from services.sdg_tagger.tagger import SdgTagger
 from shared import Event, MessageContext, Outgoing
@@ -42,16 +43,21 @@ async def handle_activity_change(
     tags_topic: str,
     metrics: TaggerMetrics,
     logger: FilteringBoundLogger,
+    recent: RecentResults | None = None,
 ) -> None:
     """Tag a registered or updated activity; emit its tags when `emission.decide` says so.
 
     Never fails because of the text: empty, huge or foreign text gets an outcome.
     Curated targets the catalogue does not know are left out (and logged), not fatal.
+    A change that leaves what the tagger reads as it was reuses the activity's last result
+    from `recent` (`sdgtagger_results_reused_total`).
     """
     assert isinstance(event, ActivityRegistered | ActivityUpdated)
     activity = event.state
     if activity.status is Status.WITHDRAWN:
         await handle_withdrawn(event, ctx, store=store, metrics=metrics)
+        if recent is not None:
+            recent.forget(event.activity_id)
         return
     last = await store.last(event.activity_id)
     if last is not None and (last.withdrawn or event.version < last.version):
@@ -65,10 +71,17 @@ async def handle_activity_change(
             activity_id=event.activity_id,
             targets=sorted(set(source.curated_targets) - set(known)),
         )
-    result = await asyncio.to_thread(
-        tagger.tag, source.text, curated_goals=source.curated_goals, curated_targets=known
-    )
-    metrics.outcomes.labels(result.outcome, "event").inc()
+    digest = input_digest(source, known)
+    result = recent.get(event.activity_id, digest) if recent is not None else None
+    if result is None:
+        result = await asyncio.to_thread(
+            tagger.tag, source.text, curated_goals=source.curated_goals, curated_targets=known
+        )
+        if recent is not None:
+            recent.put(event.activity_id, digest, result)
+        metrics.outcomes.labels(result.outcome, "event").inc()
+    else:
+        metrics.reused.inc()
     print_ = fingerprint(result)
     verdict = decide(last, event.version, print_)
     metrics.verdict(verdict)

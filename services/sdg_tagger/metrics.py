@@ -22,6 +22,12 @@ class TaggerMetrics:
             ["outcome", "channel"],
             registry=registry,
         )
+        self.reused = Counter(
+            "sdgtagger_results_reused_total",
+            "Activity changes that left the tagged text and curated tags as they were, so "
+            "the activity's last result was reused instead of tagging again",
+            registry=registry,
+        )
 
     def verdict(self, verdict: Verdict) -> None:
         self.activities.labels(verdict).inc()

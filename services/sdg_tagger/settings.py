@@ -27,3 +27,9 @@ class TaggerSettings(CommonSettings):
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest POST /v1/tag body (413 past it)."
     )
+    recent_results: int = Field(
+        default=4096,
+        ge=0,
+        description="Activities whose last tag result is kept in memory, so that a change "
+        "leaving their text and curated tags as they were is not tagged again (0: off).",
+    )

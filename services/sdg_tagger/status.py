@@ -19,15 +19,21 @@ async def model_details(app: web.Application) -> StatusDetails:
 
 
 def add_tagger_status(
-    app: web.Application, settings: TaggerSettings, kafka: Transport, *, group_id: str
+    app: web.Application,
+    settings: TaggerSettings,
+    kafka: Transport,
+    *,
+    group_id: str,
+    retry: str | None,
 ) -> None:
-    """`GET /v1/status`: the activity consumer's lag (of `group_id`), its DLQ, the model."""
+    """`GET /v1/status`: the activity consumer's lag (of `group_id`, on its `retry` topic
+    too when it has its own), its DLQ, the model."""
     activities = namespaced(ACTIVITY_EVENTS, settings.topic_namespace)
     add_status_route(
         app,
         service="sdg-tagger",
         reader=offset_reader(kafka),
-        groups={group_id: [activities]},
+        groups={group_id: [activities] if retry is None else [activities, retry]},
         dlq_topics=[dlq_topic(activities)],
         details=model_details,
     )

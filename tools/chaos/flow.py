@@ -19,7 +19,9 @@ acknowledged change was delivered (or its deadline passed), then `account()` com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +62,26 @@ class Flow:
             on_ack=self.receiver.expect,
             concurrency=concurrency,
         )
+
+    @contextlib.asynccontextmanager
+    async def driving(self, load: ChangeLoad) -> AsyncIterator[asyncio.Task[None]]:
+        """`load` runs in a task while the scenario does its faults; stopped on the way out."""
+        task = asyncio.create_task(load.run(), name=f"{self.tally.scenario} load")
+        try:
+            yield task
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def finish(self, load: ChangeLoad, *, within: float) -> float:
+        """Wait for the last deliveries (`within` s), account the flow, report crashed
+        services, close the subscription; the seconds the last deliveries took."""
+        catch_up = await self.delivered_all(within=within)
+        await self.account(load)
+        for name in self.system.crashed():
+            self.tally.fail("server_errors", f"{name} crashed")
+        await self.close()
+        return catch_up
 
     async def delivered_all(self, within: float) -> float:
         """Wait until every acknowledged change was delivered; the seconds it took."""

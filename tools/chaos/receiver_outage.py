@@ -28,8 +28,7 @@ async def run(system: System, *, quick: bool = False) -> Tally:
     flow = await open_flow(system, "receiver-outage", tally)
     receiver = flow.receiver
     load = flow.load(total, concurrency=16)
-    driving = asyncio.create_task(load.run(), name="receiver-outage load")
-    try:
+    async with flow.driving(load) as driving:
         await load.wait_acknowledged(total // 5)
         await receiver.down()
         went_down = time.monotonic()
@@ -45,11 +44,7 @@ async def run(system: System, *, quick: bool = False) -> Tally:
         await receiver.wait_for(lambda: all(c in receiver.ids_of for c in owed), within=within)
         catch_up = time.monotonic() - back
         await driving
-    finally:
-        driving.cancel()
-        await asyncio.gather(driving, return_exceptions=True)
-    await flow.delivered_all(within=within)
-    await flow.account(load)
+    await flow.finish(load, within=within)
     acknowledged = tally.extra["acknowledged"]
     tally.extra["delivered_pct"] = (
         round(100 * tally.extra["delivered"] / acknowledged) if acknowledged else 0
@@ -58,7 +53,4 @@ async def run(system: System, *, quick: bool = False) -> Tally:
     tally.extra["catch_up_schedule_s"] = (
         round(catch_up / system.retry_scale) if system.retry_scale else 0
     )
-    for name in system.crashed():
-        tally.fail("server_errors", f"{name} crashed")
-    await flow.close()
     return tally

@@ -11,7 +11,6 @@ registry drops requests in flight: the load sends them again. Then the flow is a
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 
@@ -35,8 +34,7 @@ async def run(system: System, *, quick: bool = False) -> Tally:
     started = time.monotonic()
     ready_after: list[float] = []
     steps = rounds * len(ORDER)
-    driving = asyncio.create_task(load.run(), name="service-kills load")
-    try:
+    async with flow.driving(load) as driving:
         step = 0
         for _ in range(rounds):
             killed: list[tuple[str, float]] = []
@@ -49,12 +47,8 @@ async def run(system: System, *, quick: bool = False) -> Tally:
                 await system.restarted(name)
                 ready_after.append(time.monotonic() - at)
         await driving
-    finally:
-        driving.cancel()
-        await asyncio.gather(driving, return_exceptions=True)
     load_s = time.monotonic() - started
-    catch_up = await flow.delivered_all(within=max(180.0, total / 100))
-    await flow.account(load)
+    catch_up = await flow.finish(load, within=max(180.0, total / 100))
     tally.extra["kills"] = sum(system.kills[n] - kills_before[n] for n in ORDER)
     tally.extra["restarts"] = sum(
         len(system.stack.supervisor(n).restarts) - before[n] for n in ORDER
@@ -62,7 +56,4 @@ async def run(system: System, *, quick: bool = False) -> Tally:
     tally.extra["restart_s"] = round(statistics.median(ready_after), 1) if ready_after else 0
     tally.extra["load_s"] = round(load_s)
     tally.extra["catch_up_s"] = round(catch_up, 1)
-    for name in system.crashed():
-        tally.fail("server_errors", f"{name} crashed")
-    await flow.close()
     return tally

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.sdg_tagger import SdgTagger
-from shared import ACTIVITY_ID_ATTRIBUTE, KafkaTransport, MemoryTransport
+from shared import ACTIVITY_ID_ATTRIBUTE, KafkaTransport, MemoryTransport, retry_topic
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, WEBHOOK_DLQ, namespaced
 from tests.integration.notifier_service.conftest import activity, change
 from tests.integration.partner_feed.conftest import EXAMPLE_203
@@ -67,7 +67,10 @@ async def test_registry_status_on_the_real_broker(
     assert body["checks"]["database"] is True
     assert body["checks"]["kafka"] is True
     tags = namespaced(SDG_TAGS, ns)
-    _assert_kafka_shape(body, f"{ns}.registry-{ns}", [tags], [f"{tags}.dlq"])
+    retry = retry_topic(f"registry-{ns}", ns)
+    _assert_kafka_shape(body, f"{ns}.registry-{ns}", [tags, retry], [f"{tags}.dlq"])
+    # The group's retry topic (where a redrive sends its dead letters) is in its lag.
+    assert retry in {p["topic"] for p in body["kafka"]["consumer_groups"][0]["partitions"]}
     assert body["details"]["outbox"] == {
         "backlog": 0,
         "oldest_unpublished_at": None,
@@ -104,7 +107,8 @@ async def test_notifier_status_counts_deliveries_per_subscription(
     consumed = [namespaced(ACTIVITY_EVENTS, ns), namespaced(SDG_TAGS, ns)]
     dlqs = [f"{t}.dlq" for t in consumed] + [namespaced(WEBHOOK_DLQ, ns)]
     group = service.settings.namespaced_group(service.settings.consumer_group)
-    _assert_kafka_shape(body, group, consumed, dlqs)
+    retry = retry_topic(service.settings.consumer_group, ns)
+    _assert_kafka_shape(body, group, [*consumed, retry], dlqs)
     [sub] = body["details"]["subscriptions"]
     assert sub["subscription"] == subscription["id"]
     assert (sub["partner"], sub["status"]) == ("pa", "active")
@@ -153,4 +157,6 @@ async def test_tagger_status_names_its_model(tmp_path: Path, unique: str) -> Non
     assert body["service"] == "sdg-tagger"
     assert body["details"] == {"model_id": tagger.model_id}
     [group] = body["kafka"]["consumer_groups"]
-    assert group["topics"] == [namespaced(ACTIVITY_EVENTS, f"sdg{unique}")]
+    ns = f"sdg{unique}"
+    own = retry_topic(service.settings.group_id, ns)
+    assert group["topics"] == [namespaced(ACTIVITY_EVENTS, ns), own]

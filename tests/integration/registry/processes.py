@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from services.devstack import BrokerProcess
 from services.devstack.ports import free_ports
 from services.registry.db.api_keys import ApiKeyTable
 from services.registry.db.store import REGISTRY_STORE
@@ -24,46 +25,17 @@ from shared.db import SqliteDatabase, migrate
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
-KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 # Variables a developer's shell may carry that would point the child somewhere else.
 _NOT_INHERITED = ("DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "TABRIDGE_TRACE_DIR")
 
 
-class DedicatedBroker:
-    """A single-node Kafka of the test's own (deploy/kafka/kafka.sh with its own port and
-    data dir). `stop()` is a broker outage; `start(keep_data=True)` restarts it on the same
-    log dirs, so what was written before the outage is still there."""
+class DedicatedBroker(BrokerProcess):
+    """A single-node Kafka of the test's own. `stop()` is a broker outage;
+    `start(keep_data=True)` restarts it on the same log dirs, so what was written before the
+    outage is still there."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.port, controller = free_ports(2)
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        self._env = {
-            **os.environ,
-            "KAFKA_PORT": str(self.port),
-            "KAFKA_CONTROLLER_PORT": str(controller),
-            "KAFKA_DATA_DIR": str(data_dir),
-            "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m",
-        }
-
-    async def _run(self, action: str, *, keep_data: bool = False, timeout: float = 120) -> None:
-        env = {**self._env, "KAFKA_KEEP_DATA": "1" if keep_data else "0"}
-        process = await asyncio.create_subprocess_exec(
-            "bash",
-            str(KAFKA_SH),
-            action,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
-        if process.returncode != 0:
-            raise RuntimeError(f"kafka.sh {action} failed ({process.returncode}):\n{out.decode()}")
-
-    async def start(self, *, keep_data: bool = False) -> None:
-        await self._run("start", keep_data=keep_data)
-
-    async def stop(self) -> None:
-        await self._run("stop")
+        super().__init__(data_dir, env={"KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m"}, start_timeout=120)
 
 
 @dataclass
