@@ -19,7 +19,7 @@ from services.registry.db.computed_tags import ComputedTagTable
 from services.registry.db.idempotency import IdempotencyTable
 from services.registry.db.outbox import OutboxTable
 from services.registry.db.store import open_registry_database
-from services.registry.handlers import handle_sdg_tags
+from services.registry.handlers import handle_sdg_tags_run
 from services.registry.openapi import openapi_view
 from services.registry.relay import OutboxRelay, RelayMetrics
 from services.registry.settings import RegistrySettings
@@ -121,7 +121,7 @@ def create_app(
 
     def tags_consumer(app: web.Application) -> ConsumerRunner:
         router = Router()
-        router.route(SdgTagsAssigned, partial(handle_sdg_tags, table=app[COMPUTED]))
+        router.route_batch(SdgTagsAssigned, partial(handle_sdg_tags_run, table=app[COMPUTED]))
         return ConsumerRunner(
             transport=kafka,
             group_id=settings.namespaced_group(settings.consumer_group),

@@ -340,6 +340,26 @@ async def test_computed_tags_keep_the_latest_version_and_filter_like_curated_one
     assert await sdg(12) == [other.id], "a curated decision counts like an assigned one"
 
 
+async def test_a_run_of_tag_results_is_saved_in_order_in_one_transaction(store: Store) -> None:
+    first = await store.create(sdg={"goals": [9], "targets": []})
+    second = await store.create(sdg={"goals": [9], "targets": []})
+    await store.commands.patch(first.id, {"gender_marker": 2}, expected_version=1, actor="e")
+
+    kept = await store.computed.save_many(
+        [
+            tags(first.id, 1, 4),
+            tags(first.id, 2, 5),  # later version in the same run: wins
+            tags(first.id, 1, 6),  # older than the one just saved: refused
+            tags("TA-2026-999999", 1, 4),  # unknown activity
+            tags(second.id, 1, 7),
+        ]
+    )
+    assert kept == [True, True, False, False, True]
+    stored = await store.computed.get_many([first.id, second.id])
+    assert stored == {first.id: tags(first.id, 2, 5), second.id: tags(second.id, 1, 7)}
+    assert await store.computed.save_many([]) == []
+
+
 # --- listing with filters and cursors ------------------------------------------------------
 
 
