@@ -257,7 +257,12 @@ do_start() {
     write_props
 
     local cp="$LIB_DIR/*" cluster_id t1
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)"
+    # A random id in Kafka's URL-safe base64; one starting with "-" would be read as an
+    # option by StorageTool's argument parser (1 format in 64 failed that way).
+    cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+        cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)"
+    done
     t1="$(now)"
     # shellcheck disable=SC2086
     if [ -z "$keep" ] && ! java $KAFKA_HEAP_OPTS "${LOG_OPTS[@]}" -cp "$cp" kafka.tools.StorageTool \
