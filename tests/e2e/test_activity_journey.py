@@ -8,6 +8,7 @@ notifier -> and one trace id links every hop in the spans the services export.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,16 @@ from .spans import Span, find, read_trace
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 EVENTS = ".tabridge.activity.events"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """The hops not yet in the trace (falsy, so `eventually` keeps waiting and names them)."""
+
+    hops: list[str]
+
+    def __bool__(self) -> bool:
+        return False
 
 
 async def test_a_registered_activity_reaches_tagger_feed_and_webhook_in_one_trace(
@@ -76,7 +87,7 @@ async def test_a_registered_activity_reaches_tagger_feed_and_webhook_in_one_trac
         assert event["data"]["state"]["iati_identifier"] == iati_id
         assert delivery.trace_id == trace_id
 
-        def hops() -> dict[str, list[Span]] | None:
+        def hops() -> dict[str, list[Span]] | Missing:
             spans = read_trace(system.trace_dir, trace_id)
             found = {
                 "request": find(
@@ -103,9 +114,11 @@ async def test_a_registered_activity_reaches_tagger_feed_and_webhook_in_one_trac
                     if s.attributes.get("webhook.id") == delivery.webhook_id
                 ],
             }
-            return found if all(found.values()) else None
+            if all(found.values()):
+                return found
+            return Missing(sorted(hop for hop, spans in found.items() if not spans))
 
-        found = await eventually(hops, timeout=15, message="every hop's span in the trace")
+        found = await eventually(hops, timeout=30, message="every hop's span in the trace")
         # At-least-once: a redelivery (a rebalance at start-up) may add a span, never a stray one.
         [request] = found["request"]
         assert request.parent_id == traceparent.split("-")[2]
