@@ -81,18 +81,28 @@ async def main_async(names: list[str], *, quick: bool) -> list[Tally]:
     return tallies
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> tuple[list[str], bool]:
+    """The scenarios to run, in the table's order whatever the command line's (`cluster`
+    stops the stack; none named means all), and whether `--quick`."""
     parser = argparse.ArgumentParser(prog="python -m tools.chaos", description=__doc__)
-    parser.add_argument(
-        "scenarios", nargs="*", default=["all"], choices=[*SCENARIOS, "all"], metavar="scenario"
-    )
+    known = [*SCENARIOS, "all"]
+    # Checked below, not with `choices`: argparse checks a `nargs="*"` default list against
+    # the choices as a whole, so a bare `python -m tools.chaos` was refused.
+    parser.add_argument("scenarios", nargs="*", metavar="scenario", help=", ".join(known))
     parser.add_argument(
         "--quick", action="store_true", help="a third of the cases, one round of each fault (CI)"
     )
     args = parser.parse_args(argv)
-    # In the table's order whatever the command line's: `cluster` stops the stack.
-    names = [n for n in SCENARIOS if "all" in args.scenarios or n in args.scenarios]
-    tallies = asyncio.run(main_async(names, quick=args.quick))
+    unknown = sorted(set(args.scenarios) - set(known))
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; choose from {known}")
+    every = not args.scenarios or "all" in args.scenarios
+    return [n for n in SCENARIOS if every or n in args.scenarios], bool(args.quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    names, quick = parse(argv)
+    tallies = asyncio.run(main_async(names, quick=quick))
     line = total_line(tallies)
     print(line, flush=True)
     return 0 if line.endswith("lost=0 duplicated=0 allowed=0 server_errors=0") else 1
