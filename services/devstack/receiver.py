@@ -147,14 +147,17 @@ class WebhookReceiver:
             self._runner = None
 
     async def wait_for(self, predicate: Callable[[Delivery], bool], *, within: float) -> Delivery:
-        """The first delivery (already arrived or to come) matching `predicate`.
+        """The first delivery (already arrived or to come) matching `predicate`, which sees
+        each delivery once (deliveries are only appended).
 
         Raises:
             TimeoutError: none matched within `within` seconds.
         """
+        seen = 0
         async with asyncio.timeout(within), self._arrived:
             while True:
-                for delivery in self.deliveries:
+                for delivery in self.deliveries[seen:]:
+                    seen += 1
                     if predicate(delivery):
                         return delivery
                 await self._arrived.wait()
