@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared._dead_letter import retry_topic
 from shared._errors import SettingsError
 from shared._operator import parse_operator_keys
 
@@ -96,6 +97,12 @@ class CommonSettings(BaseSettings):
         are (`<namespace>.<group>`): environments sharing a cluster never share a group, so
         neither steals the other's partitions nor skips past what the other committed."""
         return f"{self.topic_namespace}.{group}" if self.topic_namespace else group
+
+    def group_reads(self, group: str, topics: Sequence[str]) -> dict[str, list[str]]:
+        """The service's own consumer `group` as its status view names it: the namespaced
+        group id and what it reads, `topics` and its retry topic (where a redrive sends
+        its dead letters)."""
+        return {self.namespaced_group(group): [*topics, retry_topic(group, self.topic_namespace)]}
 
     def operator_key_digests(self) -> frozenset[str]:
         """The SHA-256 digests of `TABRIDGE_OPERATOR_KEYS`."""

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared import (
-    StatusDetails,
-    Transport,
-    add_status_route,
-    dlq_topic,
-    offset_reader,
-    retry_topic,
-)
+from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, WEBHOOK_DLQ, namespaced
 
 from .settings import NotifierSettings
@@ -40,12 +33,7 @@ def add_notifier_status(app: web.Application, settings: NotifierSettings, kafka:
         app,
         service="notifier",
         reader=offset_reader(kafka),
-        groups={
-            settings.namespaced_group(settings.consumer_group): [
-                *consumed,
-                retry_topic(settings.consumer_group, ns),
-            ]
-        },
+        groups=settings.group_reads(settings.consumer_group, consumed),
         dlq_topics=[*(dlq_topic(t) for t in consumed), namespaced(WEBHOOK_DLQ, ns)],
         details=delivery_details,
     )

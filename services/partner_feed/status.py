@@ -15,14 +15,7 @@ from services.partner_feed.db.imports import read_latest_imports
 from services.partner_feed.db.pull_state import PullStateTable
 from services.partner_feed.settings import FeedSettings
 from services.partner_feed.state import IMPORT_STORE, PARTNERS
-from shared import (
-    StatusDetails,
-    Transport,
-    add_status_route,
-    dlq_topic,
-    offset_reader,
-    retry_topic,
-)
+from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
 from shared.events import ACTIVITY_EVENTS, SDG_TAGS, namespaced
 
 
@@ -64,12 +57,7 @@ def add_feed_status(app: web.Application, settings: FeedSettings, kafka: Transpo
         app,
         service="partner-feed",
         reader=offset_reader(kafka),
-        groups={
-            settings.namespaced_group(settings.consumer_group): [
-                *consumed,
-                retry_topic(settings.consumer_group, ns),
-            ]
-        },
+        groups=settings.group_reads(settings.consumer_group, consumed),
         dlq_topics=[dlq_topic(t) for t in consumed],
         details=import_details,
     )

@@ -13,14 +13,7 @@ from aiohttp import web
 
 from services.registry.settings import RegistrySettings
 from services.registry.state import OUTBOX
-from shared import (
-    StatusDetails,
-    Transport,
-    add_status_route,
-    dlq_topic,
-    offset_reader,
-    retry_topic,
-)
+from shared import StatusDetails, Transport, add_status_route, dlq_topic, offset_reader
 from shared.events import SDG_TAGS, namespaced
 
 #: An unpublished change older than this is reported as a warning.
@@ -69,12 +62,7 @@ def add_registry_status(
         app,
         service="registry",
         reader=offset_reader(kafka),
-        groups={
-            settings.namespaced_group(settings.consumer_group): [
-                tags_topic,
-                retry_topic(settings.consumer_group, settings.topic_namespace),
-            ]
-        },
+        groups=settings.group_reads(settings.consumer_group, [tags_topic]),
         dlq_topics=[dlq_topic(tags_topic)],
         details=outbox_details(clock),
     )
